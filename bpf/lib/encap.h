@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The site-to-site tunnel: the inner IPv4 packet as the payload of a UDP
+ * datagram to port 50103 of the peer node (Oakestra's wire format, no extra
+ * header). GSO packets stay whole: bpf_skb_adjust_room marks them as UDP
+ * tunnel GSO and the kernel segments them at the last moment, if at all.
+ */
+#ifndef OAK_BPF_ENCAP_H
+#define OAK_BPF_ENCAP_H
+
+#include "maps.h"
+
+/*
+ * BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (Linux 6.3) clears the tunnel GSO state on
+ * decapsulation. The loader clears it on kernels that refuse the flag.
+ */
+const volatile __u64 oak_decap_flags = BPF_F_ADJ_ROOM_DECAP_L3_IPV4;
+
+static __always_inline __u16 csum_fold(__u64 csum)
+{
+	csum = (csum & 0xffff) + (csum >> 16);
+	csum = (csum & 0xffff) + (csum >> 16);
+	csum = (csum & 0xffff) + (csum >> 16);
+	return ~csum;
+}
+
+_Static_assert(sizeof(struct iphdr) == 20, "iphdr");
+
+struct outer_hdr {
+	struct iphdr ip;
+	struct udphdr udp;
+} __attribute__((aligned(4)));
+
+/*
+ * Wrap the packet for node_ip and hand it to the uplink. Returns a TC action;
+ * counters are bumped here.
+ */
+static __always_inline int encap_and_send(struct __sk_buff *skb, const struct oak_cfg *cfg,
+					   __be32 node_ip, __u8 tos)
+{
+	struct bpf_fib_lookup fib = {};
+	struct outer_hdr h = {};
+	__u32 inner_len, hash;
+	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP;
+	int rc;
+
+	inner_len = skb->len - ETH_HLEN;
+	hash = bpf_get_hash_recalc(skb);
+
+	if (bpf_skb_adjust_room(skb, OAK_TUNNEL_OVERHEAD, BPF_ADJ_ROOM_MAC, flags)) {
+		stat_inc(OAK_STAT_DROP);
+		return TC_ACT_SHOT;
+	}
+
+	h.ip.version = 4;
+	h.ip.ihl = 5;
+	h.ip.tos = tos;
+	h.ip.tot_len = bpf_htons(inner_len + OAK_TUNNEL_OVERHEAD);
+	h.ip.frag_off = bpf_htons(IP_DF);
+	h.ip.ttl = 64;
+	h.ip.protocol = IPPROTO_UDP;
+	h.ip.saddr = cfg->node_ip;
+	h.ip.daddr = node_ip;
+	h.ip.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&h.ip, sizeof(h.ip), 0));
+	/* source port from the flow hash, so the underlay spreads flows (RSS/ECMP) */
+	h.udp.source = bpf_htons(49152 | (hash & 0x3fff));
+	h.udp.dest = bpf_htons(OAK_TUNNEL_PORT);
+	h.udp.len = bpf_htons(inner_len + sizeof(struct udphdr));
+	h.udp.check = 0; /* allowed for IPv4; the inner packet carries its own */
+
+	if (bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0)) {
+		stat_inc(OAK_STAT_DROP);
+		return TC_ACT_SHOT;
+	}
+
+	fib.family = AF_INET;
+	fib.ipv4_src = cfg->node_ip;
+	fib.ipv4_dst = node_ip;
+	fib.ifindex = cfg->uplink_ifindex;
+	/* tot_len stays 0: a GSO packet's length is not what goes on the wire */
+	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		if (bpf_skb_store_bytes(skb, 0, fib.dmac, ETH_ALEN, 0) ||
+		    bpf_skb_store_bytes(skb, ETH_ALEN, fib.smac, ETH_ALEN, 0)) {
+			stat_inc(OAK_STAT_DROP);
+			return TC_ACT_SHOT;
+		}
+		stat_inc(OAK_STAT_ENCAP);
+		return bpf_redirect(fib.ifindex, 0);
+	}
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		/* first packet to this peer: let the kernel resolve it */
+		stat_inc(OAK_STAT_ENCAP);
+		stat_inc(OAK_STAT_NEIGH);
+		return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
+	}
+	stat_inc(OAK_STAT_FIB_FAIL);
+	return TC_ACT_SHOT;
+}
+
+/* Is this an oak tunnel datagram for this node? (checked on the uplink) */
+static __always_inline bool is_tunnel(void *data, void *data_end, const struct oak_cfg *cfg)
+{
+	struct iphdr *ip = data + ETH_HLEN;
+	struct udphdr *uh = data + L4_OFF;
+	__u8 *inner = data + L4_OFF + sizeof(struct udphdr);
+
+	if ((void *)(inner + 1) > data_end)
+		return false;
+	if (ip->version != 4 || ip->ihl != 5 || ip->protocol != IPPROTO_UDP ||
+	    ip->daddr != cfg->node_ip || (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+		return false;
+	if (uh->dest != bpf_htons(OAK_TUNNEL_PORT))
+		return false;
+	return (*inner >> 4) == 4;
+}
+
+#endif
