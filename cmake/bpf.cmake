@@ -39,7 +39,7 @@ function(oak_bpf_object)
             -Wall -Werror -Wno-unused-function
             -I${OAK_BPF_DIR} -I${CMAKE_SOURCE_DIR}/bpf -I${CMAKE_SOURCE_DIR}/include
             -c ${CMAKE_SOURCE_DIR}/${A_SOURCE} -o ${obj}
-    DEPENDS ${CMAKE_SOURCE_DIR}/${A_SOURCE} ${deps} ${OAK_VMLINUX_H}
+    DEPENDS ${CMAKE_SOURCE_DIR}/${A_SOURCE} ${deps} oak_vmlinux
     COMMENT "BPF ${A_NAME}"
     VERBATIM)
   add_custom_command(
@@ -50,4 +50,5 @@ function(oak_bpf_object)
     COMMENT "skeleton ${A_NAME}"
     VERBATIM)
   add_custom_target(${A_NAME}_skel ALL DEPENDS ${skel} ${obj})
+  add_dependencies(${A_NAME}_skel oak_vmlinux)
 endfunction()
