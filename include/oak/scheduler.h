@@ -123,7 +123,12 @@ struct oak_vivaldi {
 #define OAK_VIVALDI_MIN_HEIGHT 0.01 /* ms */
 #define OAK_VIVALDI_MAX_ERR    1.5
 
-/* Origin, minimal height, error 1.0; seed should differ per node (e.g. hash of its id). */
+/*
+ * A fresh coordinate: 0.1 ms from the origin in a direction derived from
+ * seed (nodes all starting at one point would be pushed along one line and
+ * never leave it), minimal height, error 1.0. seed should differ per node,
+ * e.g. a hash of its id.
+ */
 void oak_vivaldi_init(struct oak_vivaldi *c, uint64_t seed);
 
 /* Estimated RTT in ms: |x_a - x_b| + h_a + h_b. */
@@ -139,22 +144,23 @@ int oak_vivaldi_update(struct oak_vivaldi *self, const struct oak_vivaldi *peer,
 /* ---- inputs ---- */
 
 struct oak_sched_candidate {
-	char id[OAK_SCHED_ID_LEN]; /* cluster name or node name: what direct/target_node name */
-	uint32_t cpu_milli;	   /* free CPU in millicores (1 vCPU = 1000) */
-	uint32_t gpus;		   /* free GPUs */
-	uint64_t mem_mb;	   /* free memory, MB */
-	uint32_t runtimes;	   /* OAK_SCHED_RT_* offered (clusters: union over nodes) */
-	uint32_t archs;		   /* OAK_SCHED_ARCH_* (node: one bit; clusters: union) */
-	struct oak_geo_point loc;
-	double loc_radius_km; /* clusters: radius around loc their nodes cover; nodes: 0 */
-	struct oak_vivaldi coord;
-	bool coord_known;
-	double coord_radius_ms; /* clusters: spread of node coordinates around coord; nodes: 0 */
+	/* what every decision reads comes first (one cache line) */
+	uint32_t cpu_milli; /* free CPU in millicores (1 vCPU = 1000) */
+	uint32_t gpus;	    /* free GPUs */
+	uint64_t mem_mb;    /* free memory, MB */
+	uint32_t runtimes;  /* OAK_SCHED_RT_* offered (clusters: union over nodes) */
+	uint32_t archs;	    /* OAK_SCHED_ARCH_* (node: one bit; clusters: union) */
+	uint32_t instances; /* instances of the service being placed already here */
 	bool is_cluster;
+	bool coord_known;
 	uint32_t active_nodes;	     /* clusters: nodes alive; 0 rejects the cluster */
 	uint32_t max_node_cpu_milli; /* clusters: largest single-node free CPU; 0 = unknown */
 	uint64_t max_node_mem_mb;    /* clusters: largest single-node free memory; 0 = unknown */
-	uint32_t instances;	     /* instances of the service being placed already here */
+	struct oak_geo_point loc;
+	double loc_radius_km; /* clusters: radius around loc their nodes cover; nodes: 0 */
+	struct oak_vivaldi coord;
+	double coord_radius_ms;	   /* clusters: spread of node coordinates around coord; nodes: 0 */
+	char id[OAK_SCHED_ID_LEN]; /* cluster or node name: what direct and target_node name */
 };
 
 struct oak_sched_geo {
@@ -196,10 +202,12 @@ struct oak_sched_request {
 	uint32_t cpu_milli;
 	uint32_t gpus;
 	uint64_t mem_mb;
-	uint32_t runtime;	 /* one OAK_SCHED_RT_* bit required; 0 = any */
-	uint32_t archs;		 /* OAK_SCHED_ARCH_* allowed; 0 = any */
-	const char *target_node; /* NULL or "" = none; else must equal candidate id */
-	const char *direct;	 /* NULL or "" = none; "a;b;c" allowed ids (spaces trimmed) */
+	uint32_t runtime; /* OAK_SCHED_RT_* wanted (a candidate offering any bit fits); 0 = any */
+	uint32_t archs;	  /* OAK_SCHED_ARCH_* allowed; 0 = any */
+	/* NULL or "" = none; else must equal the candidate id. The root sees no
+	 * nodes, so it passes NULL here and the cluster enforces target_node. */
+	const char *target_node;
+	const char *direct; /* NULL or "" = none; "a;b;c" allowed ids (spaces trimmed) */
 	const struct oak_sched_geo *geo;
 	size_t n_geo;
 	const struct oak_sched_latency *latency;
