@@ -244,7 +244,7 @@ static void test_determinism_and_seed(void **state)
 
 	(void)state;
 	for (int i = 0; i < 8; i++) {
-		char id[16];
+		char id[24];
 
 		snprintf(id, sizeof(id), "node-%d", i);
 		f[i] = node(id, 4000, 4096, 0, CT, OAK_SCHED_ARCH_AMD64, 48, 11, 0, 0);
