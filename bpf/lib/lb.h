@@ -18,21 +18,49 @@ static __always_inline struct oak_svc_meta *svc_meta(__be32 addr)
 	return v ? &v->meta : NULL;
 }
 
-/* Returns the chosen backend's Instance IP, or 0 when none is live. */
-static __always_inline __be32 lb_pick(__be32 svc_addr, struct oak_svc_meta *meta)
+/*
+ * The first live backend from the turn on: the slots of the group (all
+ * backends for round-robin, the lowest-latency ties for closest) in turn
+ * order, then, for closest, the remaining slots in latency order. A backend
+ * whose oak_inst_v1 entry is gone (the agent has not rewritten the slots yet)
+ * is skipped; in the steady state the first probe finds a live one.
+ *
+ * A global function: the verifier checks the loop once, on its own, instead of
+ * once per path of the caller.
+ */
+__noinline __be32 lb_probe(__be32 svc_addr, __u32 turn, __u32 n, __u32 count)
 {
 	struct oak_svc_key key = {.addr = svc_addr};
 	struct oak_svc_val *v;
-	__u32 n = meta->count, turn;
+	__be32 addr;
+	__u32 i;
 
-	if (meta->policy == OAK_POLICY_CLOSEST && meta->closest_count)
+	if (n == 0)
+		return 0;
+	for (i = 0; i < OAK_MAX_BACKENDS && i < count; i++) {
+		key.slot = i < n ? ((turn + i) % n) + 1 : i + 1;
+		v = bpf_map_lookup_elem(&oak_svc_v1, &key);
+		if (!v)
+			continue;
+		addr = v->backend.inst_ip;
+		if (bpf_map_lookup_elem(&oak_inst_v1, &addr))
+			return addr;
+	}
+	return 0;
+}
+
+/* Returns the chosen backend's Instance IP, or 0 when none is live. */
+static __always_inline __be32 lb_pick(__be32 svc_addr, struct oak_svc_meta *meta)
+{
+	__u32 count = meta->count, n = count, turn;
+
+	if (meta->policy == OAK_POLICY_CLOSEST && meta->closest_count &&
+	    meta->closest_count < count)
 		n = meta->closest_count;
 	if (n == 0)
 		return 0;
 	turn = __sync_fetch_and_add(&meta->rr_next, 1);
-	key.slot = (turn % n) + 1;
-	v = bpf_map_lookup_elem(&oak_svc_v1, &key);
-	return v ? v->backend.inst_ip : 0;
+	return lb_probe(svc_addr, turn, n, count);
 }
 
 #endif
