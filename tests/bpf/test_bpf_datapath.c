@@ -1109,6 +1109,110 @@ static int t_decap_xdp(void)
 	return expect_bytes(out, o.data_size_out, pkt, len, "decapsulated packet");
 }
 
+/* XDP pops the tunnel, then tc ingress (no tunnel left) restores the Service IP */
+static int t_xdp_then_tc(void)
+{
+	static struct run r;
+	uint8_t pkt[512], tun[600], out[OUTSZ], want[512];
+	struct spec q = mk(IPPROTO_UDP, insts[C].ns_ip, SVC_REM, next_port++, 53), rs, w;
+	size_t len, tlen, wlen;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_out = out, .data_size_out = OUTSZ, .repeat = 1);
+
+	len = build(pkt, &q);
+	if (from_inst(C, pkt, len, &r) || picked(&r) != R1)
+		return fail("request not encapsulated to R1 (verdict %d)", r.ret);
+	rs = mk(IPPROTO_UDP, insts[R1].inst_ip, insts[C].inst_ip, 53, q.sport);
+	len = build(pkt, &rs);
+	tlen = encap(tun, pkt, len, PEER_IP, NODE_IP, OAK_TUNNEL_PORT);
+	o.data_in = tun;
+	o.data_size_in = tlen;
+	if (bpf_prog_test_run_opts(E.p_xdp, &o) || o.retval != XDP_PASS)
+		return fail("XDP run failed or verdict %u", o.retval);
+	if (from_uplink(out, o.data_size_out, &r) || expect_ret(&r, TC_ACT_REDIRECT))
+		return -1;
+	if (expect_stats(&r, OAK_STAT_REV_TRANSLATED, 1, OAK_STAT_LOCAL, 1, -1))
+		return -1;
+	w = rs;
+	w.saddr = SVC_REM;
+	w.daddr = insts[C].ns_ip;
+	w.dmac = insts[C].mac;
+	w.smac = insts[C].host_mac;
+	wlen = build(want, &w);
+	return expect_bytes(r.out, r.len, want, wlen, "reply");
+}
+
+/* the CT entries a new flow leaves are the ones the map contract describes */
+static int t_ct_entries(void)
+{
+	static struct run r;
+	uint8_t pkt[256];
+	struct spec s = mk(IPPROTO_UDP, insts[C].ns_ip, SVC_RR, next_port++, 5000);
+	struct oak_ct_key k = {0};
+	struct oak_ct_val v;
+	size_t len = build(pkt, &s);
+	int be;
+
+	if (from_inst(C, pkt, len, &r))
+		return -1;
+	be = picked(&r);
+	if (be < 0)
+		return fail("not delivered (verdict %d)", r.ret);
+	k.saddr = insts[C].inst_ip;
+	k.daddr = SVC_RR;
+	k.sport = htons(s.sport);
+	k.dport = htons(s.dport);
+	k.proto = IPPROTO_UDP;
+	k.dir = OAK_CT_FORWARD;
+	if (bpf_map_lookup_elem(E.ct, &k, &v))
+		return fail("no forward entry (client, svc, sport, dport, udp, 0)");
+	if (v.addr != insts[be].inst_ip || !v.last_seen_ns)
+		return fail("forward entry -> %s, want %s", ipstr(v.addr),
+			    ipstr(insts[be].inst_ip));
+	k.saddr = insts[be].inst_ip;
+	k.daddr = insts[C].inst_ip;
+	k.sport = htons(s.dport);
+	k.dport = htons(s.sport);
+	k.dir = OAK_CT_REVERSE;
+	if (bpf_map_lookup_elem(E.ct, &k, &v))
+		return fail("no reverse entry (backend, client, dport, sport, udp, 1)");
+	if (v.addr != SVC_RR)
+		return fail("reverse entry -> %s, want the Service IP", ipstr(v.addr));
+	return 0;
+}
+
+/* after a re-pick the reply from the new instance still carries the Service IP */
+static int t_repick_reply(void)
+{
+	static struct run r;
+	uint8_t pkt[256];
+	uint16_t port;
+	int first = new_flow(SVC_RE, &r, &port), got, rc = 0;
+	struct spec rs;
+	size_t len;
+
+	if (first < 0)
+		return fail("first packet not delivered");
+	inst_del(first);
+	got = send_flow(SVC_RE, port, &r);
+	if (got < 0) {
+		rc = fail("re-pick failed, verdict %d", r.ret);
+		goto out;
+	}
+	rs = mk(IPPROTO_TCP, insts[got].ns_ip, insts[C].inst_ip, 80, port);
+	rs.smac = insts[got].mac;
+	len = build(pkt, &rs);
+	if (from_inst(got, pkt, len, &r) || expect_ret(&r, TC_ACT_REDIRECT)) {
+		rc = -1;
+		goto out;
+	}
+	if (get32(r.out + ETH_HLEN + 12) != SVC_RE)
+		rc =
+		    fail("reply from %s, want the Service IP", ipstr(get32(r.out + ETH_HLEN + 12)));
+out:
+	inst_put(first);
+	return rc;
+}
+
 static int xdp_untouched(const uint8_t *in, size_t len)
 {
 	uint8_t out[OUTSZ];
@@ -1806,6 +1910,8 @@ static const struct tcase cases[] = {
     {"closest with one lowest-latency instance always picks it", t_closest_single},
     {"an established flow stays on its instance", t_sticky},
     {"removing the flow's instance makes the next packet re-pick", t_repick},
+    {"the reply from a re-picked instance carries the Service IP", t_repick_reply},
+    {"a new flow leaves forward and reverse CT entries as the contract says", t_ct_entries},
     {"a new flow whose turn falls on a removed instance gets a live one", t_pick_skips_gone},
     {"closest with all lowest-latency instances gone picks the next closest", t_closest_fallback},
     {"service without backends: dropped, counted no_backend", t_no_backend},
@@ -1827,6 +1933,7 @@ static const struct tcase cases[] = {
      t_reply_remote_icmp},
     {"tc decap of a packet to a local instance restores the inner packet", t_decap_tc},
     {"XDP decap restores the inner packet, counts decap_xdp", t_decap_xdp},
+    {"XDP decap then tc ingress restores the Service IP on a reply", t_xdp_then_tc},
     {"XDP leaves other UDP ports, other nodes' and non-tunnel packets alone", t_xdp_not_tunnel},
     {"traffic not for the service network passes untouched", t_not_service},
     {"non-IPv4 (IPv6, ARP ethertypes) passes untouched", t_non_ipv4},
