@@ -24,8 +24,10 @@ void jf_err(char *err, size_t errlen, const char *path, const char *fmt, ...)
 	va_end(ap);
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 /* paths are diagnostics: truncating a very deep one is fine */
 void jf_path_key(char *dst, size_t len, const char *base, const char *key)
 {
@@ -39,7 +41,9 @@ void jf_path_idx(char *dst, size_t len, const char *base, size_t idx)
 {
 	snprintf(dst, len, "%s[%zu]", base ? base : "", idx);
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #define FIELD(obj, f, T)  ((T *)((char *)(obj) + (f)->off))
 #define CFIELD(obj, f, T) ((const T *)((const char *)(obj) + (f)->off))
