@@ -18,6 +18,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${OAK_BUILD_DIR:-$repo/build}
 export OAK_BUILD_DIR=$build
+export OAK_BIN=${OAK_BIN:-$build/bin} # tests/e2e finds oak-dp there
 in_vm=0
 [ -n "${OAK_VMTEST_KERNEL_RUN:-}" ] && [ "$OAK_VMTEST_KERNEL_RUN" != host ] && in_vm=1
 
