@@ -13,7 +13,7 @@ pkgs=(
 	libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev
 	# tests and benchmarks
 	libcmocka-dev libclang-rt-14-dev iproute2 iputils-ping ethtool iperf3
-	sockperf iptables netcat-openbsd kmod procps
+	sockperf iptables netcat-openbsd kmod procps python3 util-linux
 )
 
 missing=()
