@@ -1,0 +1,1485 @@
+// SPDX-License-Identifier: MIT
+/*
+ * oak-node: the node agent. One thread, one poll loop over the cluster bus,
+ * the datapath's miss ring buffer, a 1 s timer, signals and a pidfd per
+ * instance. It registers and reports resources, runs instances (runtimes,
+ * namespaces, cgroups), programs the datapath from the cluster's tables,
+ * and keeps instance records so that a restarted agent adopts what runs.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include <oak/log.h>
+
+#include "node.h"
+#include "sys.h"
+
+#define OAK_NODE_VERSION "0.1.0"
+#define MAX_POLL	 (8 + 4096)
+
+static const struct oak_cfg_key keys[] = {
+	{"node_id", OAK_CFG_STR, NULL, "node id, unique in the cluster (default: hostname)"},
+	{"broker_host", OAK_CFG_STR, "127.0.0.1", "cluster MQTT broker host"},
+	{"broker_port", OAK_CFG_INT, "1883", "cluster MQTT broker port (8883 usual with TLS)"},
+	{"broker_username", OAK_CFG_STR, NULL, "MQTT user name (optional)"},
+	{"broker_password", OAK_CFG_STR, NULL, "MQTT password (optional)"},
+	{"broker_cafile", OAK_CFG_STR, NULL, "CA certificate: TLS on when set"},
+	{"broker_certfile", OAK_CFG_STR, NULL, "client certificate for TLS (optional)"},
+	{"broker_keyfile", OAK_CFG_STR, NULL, "client key for TLS (optional)"},
+	{"keepalive", OAK_CFG_INT, "5", "MQTT keepalive in seconds (libmosquitto minimum 5)"},
+	{"report_interval", OAK_CFG_INT, "10",
+	 "seconds between resource reports at the latest (sooner on significant change)"},
+	{"node_ip", OAK_CFG_STR, NULL, "underlay IPv4 address: tunnel endpoint (required)"},
+	{"uplink", OAK_CFG_STR, NULL, "underlay interface (required)"},
+	{"uplink_mode", OAK_CFG_STR, "auto", "decapsulation hook: auto, tc or xdp"},
+	{"subnet", OAK_CFG_STR, NULL,
+	 "instance subnet, a /26 of 10.18.0.0/16; normally assigned by the cluster"},
+	{"latitude", OAK_CFG_DOUBLE, "0", "node location: latitude"},
+	{"longitude", OAK_CFG_DOUBLE, "0", "node location: longitude"},
+	{"location_set", OAK_CFG_BOOL, "false", "report latitude/longitude"},
+	{"runtimes", OAK_CFG_STR, "native,container",
+	 "runtimes to offer, comma-separated; offered only when available"},
+	{"state_dir", OAK_CFG_STR, NULL, "instance records and logs (default /var/lib/oak/<node_id>)"},
+	{"restart_tries", OAK_CFG_INT, "3", "local restarts of a crashed instance before DEAD"},
+	{"restart_backoff_ms", OAK_CFG_INT, "1000", "first restart delay, doubled each try"},
+	{"stop_timeout_ms", OAK_CFG_INT, "3000", "SIGTERM to SIGKILL on undeploy"},
+	{"interest_idle", OAK_CFG_INT, "10", "seconds an unused service interest is kept"},
+	{"instance_tx_offload", OAK_CFG_BOOL, "false",
+	 "leave tx checksum offload on inside instances"},
+	{"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
+};
+
+int64_t oak_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	if (!s || !*s || inet_pton(AF_INET, s, &a) != 1)
+		return 0;
+	return a.s_addr;
+}
+
+static const char *ipstr(uint32_t a, char *buf)
+{
+	struct in_addr x = {.s_addr = a};
+
+	return inet_ntop(AF_INET, &x, buf, INET_ADDRSTRLEN);
+}
+
+static void publish_node(struct oak_node *n, const char *suffix, char *payload, bool retain)
+{
+	char topic[OAK_TOPIC_LEN];
+
+	if (!payload) {
+		oak_log(ERROR, "encode %s: out of memory", suffix);
+		return;
+	}
+	if (oak_topic_node(topic, sizeof(topic), n->id, suffix) == 0)
+		oak_bus_publish_str(n->bus, topic, payload, retain);
+	free(payload);
+}
+
+/* ------------------------------------------------------------ records */
+
+static void record_path(struct oak_node *n, const struct oak_instance *in, char *buf, size_t len)
+{
+	char key[OAK_JOB_NAME_LEN + 16];
+
+	oak_instance_key(in, key, sizeof(key));
+	snprintf(buf, len, "%s/instances/%s.json", n->state_dir, key);
+}
+
+static void record_save(struct oak_node *n, const struct oak_instance *in)
+{
+	char path[700], tmp[710], *js = oak_record_encode(in);
+	int fd;
+
+	if (!js) {
+		oak_log(ERROR, "record: encode failed");
+		return;
+	}
+	record_path(n, in, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, js, strlen(js)) != (ssize_t)strlen(js) || fsync(fd) ||
+	    rename(tmp, path))
+		oak_log(ERROR, "record %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(js);
+}
+
+static void record_remove(struct oak_node *n, const struct oak_instance *in)
+{
+	char path[700];
+
+	record_path(n, in, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		oak_log(WARN, "record %s: %s", path, strerror(errno));
+}
+
+/* ------------------------------------------------------------ reports */
+
+static void report_state(struct oak_node *n, struct oak_instance *in)
+{
+	struct oak_msg_instance_state m = {0};
+
+	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
+	snprintf(m.job_name, sizeof(m.job_name), "%s", in->d.job_name);
+	snprintf(m.service_id, sizeof(m.service_id), "%s", in->d.service_id);
+	m.instance_number = in->d.instance_number;
+	m.state = in->state;
+	snprintf(m.instance_ip, sizeof(m.instance_ip), "%s", in->d.instance_ip);
+	snprintf(m.namespace_ip, sizeof(m.namespace_ip), "%s", in->ns_ip);
+	snprintf(m.reason, sizeof(m.reason), "%s", in->reason);
+	m.exit_code = in->exit_code;
+	m.timestamp_ms = wall_ms();
+	publish_node(n, OAK_T_JOB, oak_msg_instance_state_encode(&m), false);
+}
+
+static void set_state(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
+		      const char *reason)
+{
+	char key[OAK_JOB_NAME_LEN + 16];
+
+	oak_instance_key(in, key, sizeof(key));
+	snprintf(in->reason, sizeof(in->reason), "%s", reason ? reason : "");
+	if (in->state != s || reason)
+		oak_log_write(s == OAK_INSTANCE_FAILED || s == OAK_INSTANCE_DEAD ? OAK_LOG_WARN
+										 : OAK_LOG_INFO,
+			      "instance %s: %s -> %s%s%s", key, oak_instance_state_name(in->state),
+			      oak_instance_state_name(s), reason && *reason ? ": " : "",
+			      reason ? reason : "");
+	in->state = s;
+	report_state(n, in);
+}
+
+static void publish_net_service(struct oak_node *n, struct oak_instance *in, bool deployed)
+{
+	struct oak_msg_net_service m = {0};
+
+	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
+	snprintf(m.job_name, sizeof(m.job_name), "%s", in->d.job_name);
+	snprintf(m.service_id, sizeof(m.service_id), "%s", in->d.service_id);
+	m.instance_number = in->d.instance_number;
+	snprintf(m.instance_ip, sizeof(m.instance_ip), "%s", in->d.instance_ip);
+	snprintf(m.namespace_ip, sizeof(m.namespace_ip), "%s", in->ns_ip);
+	publish_node(n, deployed ? OAK_T_SERVICE_DEPLOYED : OAK_T_SERVICE_UNDEPLOY,
+		     oak_msg_net_service_encode(&m), false);
+}
+
+static unsigned running_count(struct oak_node *n)
+{
+	unsigned c = 0;
+
+	for (struct oak_instance *in = n->insts; in; in = in->next)
+		c += in->state == OAK_INSTANCE_RUNNING;
+	return c;
+}
+
+static void sample_resources(struct oak_node *n)
+{
+	struct oak_cpu_times now;
+
+	if (oak_res_read_cpu(&now) == 0) {
+		if (n->cpu_prev.total)
+			n->cpu_percent = oak_res_cpu_percent(&n->cpu_prev, &now);
+		n->cpu_prev = now;
+	}
+	if (oak_res_read_mem(&n->mem))
+		oak_log(WARN, "resources: cannot read /proc/meminfo");
+	n->gpus = oak_res_gpu_count();
+}
+
+static void send_hello(struct oak_node *n)
+{
+	struct oak_msg_node_hello h = {0};
+
+	snprintf(h.node_id, sizeof(h.node_id), "%s", n->id);
+	snprintf(h.hostname, sizeof(h.hostname), "%s", n->hostname);
+	snprintf(h.underlay_ip, sizeof(h.underlay_ip), "%s", n->node_ip);
+	h.tunnel_port = OAK_TUNNEL_PORT;
+	snprintf(h.architecture, sizeof(h.architecture), "%s", n->arch);
+	h.virtualization = n->runtimes;
+	h.vcpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	h.memory_mb = n->mem.total_mb;
+	h.gpus = n->gpus;
+	h.location = n->location;
+	snprintf(h.version, sizeof(h.version), "%s", OAK_NODE_VERSION);
+	snprintf(h.boot_id, sizeof(h.boot_id), "%s", n->boot_id);
+	snprintf(h.subnet, sizeof(h.subnet), "%s", n->subnet);
+	publish_node(n, OAK_T_HELLO, oak_msg_node_hello_encode(&h), false);
+}
+
+static void send_info(struct oak_node *n)
+{
+	struct oak_msg_node_info m = {0};
+	uint32_t cpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+
+	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
+	m.timestamp_ms = wall_ms();
+	m.cpu_percent = n->cpu_percent;
+	m.vcpus = cpus;
+	m.vcpus_free = cpus * (100.0 - n->cpu_percent) / 100.0;
+	m.memory_mb = n->mem.total_mb;
+	m.memory_free_mb = n->mem.available_mb;
+	m.memory_percent = n->mem.total_mb ? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) /
+						     (double)n->mem.total_mb
+					   : 0;
+	snprintf(m.architecture, sizeof(m.architecture), "%s", n->arch);
+	m.virtualization = n->runtimes;
+	m.gpus = n->gpus;
+	m.gpus_free = n->gpus;
+	m.disk_free_mb = oak_res_disk_free_mb(n->state_dir);
+	m.instances = running_count(n);
+	m.location = n->location;
+	n->rep_cpu = m.cpu_percent;
+	n->rep_mem = m.memory_percent;
+	n->rep_insts = m.instances;
+	n->rep_gpus = m.gpus;
+	n->last_report_ms = oak_now_ms();
+	oak_log(DEBUG, "report: cpu %.1f%% mem %.1f%% of %lld MB, %u instances", m.cpu_percent,
+		m.memory_percent, (long long)m.memory_mb, m.instances);
+	publish_node(n, OAK_T_INFORMATION, oak_msg_node_info_encode(&m), false);
+}
+
+static void send_usage(struct oak_node *n)
+{
+	struct oak_msg_job_usage m = {0};
+	struct oak_job_usage_entry e[OAK_MSG_MAX_JOBS];
+	size_t k = 0;
+
+	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
+	m.timestamp_ms = wall_ms();
+	for (struct oak_instance *in = n->insts; in && k < OAK_MSG_MAX_JOBS; in = in->next) {
+		int64_t mem;
+
+		if (in->state != OAK_INSTANCE_RUNNING)
+			continue;
+		memset(&e[k], 0, sizeof(e[k]));
+		snprintf(e[k].job_name, sizeof(e[k].job_name), "%s", in->d.job_name);
+		snprintf(e[k].service_id, sizeof(e[k].service_id), "%s", in->d.service_id);
+		e[k].instance_number = in->d.instance_number;
+		mem = oak_cg_memory(in);
+		e[k].memory_mb = mem > 0 ? mem / (1024 * 1024) : 0;
+		k++;
+	}
+	m.jobs = e;
+	m.n_jobs = k;
+	n->last_usage_ms = oak_now_ms();
+	publish_node(n, OAK_T_JOBS_RESOURCES, oak_msg_job_usage_encode(&m), false);
+}
+
+static bool connected(struct oak_node *n)
+{
+	return oak_bus_state(n->bus) == OAK_BUS_CONNECTED;
+}
+
+static void maybe_report(struct oak_node *n)
+{
+	int64_t now = oak_now_ms(), iv = oak_config_int(n->cfg, "report_interval") * 1000;
+	double memp = n->mem.total_mb ? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) /
+						(double)n->mem.total_mb
+				      : 0;
+
+	if (now - n->cpu_prev_ms >= 2000) {
+		sample_resources(n);
+		n->cpu_prev_ms = now;
+	}
+	if (!connected(n))
+		return;
+	if (now - n->last_report_ms >= iv || fabs(n->cpu_percent - n->rep_cpu) >= 20.0 ||
+	    fabs(memp - n->rep_mem) >= 10.0 || running_count(n) != n->rep_insts ||
+	    n->gpus != n->rep_gpus)
+		send_info(n);
+	if (now - n->last_usage_ms >= iv)
+		send_usage(n);
+}
+
+/* ------------------------------------------------------------ datapath */
+
+static struct oak_instance *local_by_ip(struct oak_node *n, uint32_t ip)
+{
+	for (struct oak_instance *in = n->insts; in; in = in->next)
+		if (ip4(in->d.instance_ip) == ip)
+			return in;
+	return NULL;
+}
+
+static struct oak_interest *interest_find(struct oak_node *n, const char *job)
+{
+	for (struct oak_interest *i = n->interests; i; i = i->next)
+		if (!strcmp(i->job, job))
+			return i;
+	return NULL;
+}
+
+static bool state_live(enum oak_instance_state s)
+{
+	return s == OAK_INSTANCE_RUNNING || s == OAK_INSTANCE_CREATING ||
+	       s == OAK_INSTANCE_CREATED;
+}
+
+/* does any interest other than skip list this remote Instance IP? */
+static bool remote_wanted(struct oak_node *n, uint32_t ip, const struct oak_interest *skip)
+{
+	for (struct oak_interest *i = n->interests; i; i = i->next) {
+		if (i == skip)
+			continue;
+		for (size_t k = 0; k < i->n_inst; k++)
+			if (i->inst[k].inst_ip == ip && strcmp(i->inst[k].node_id, n->id))
+				return true;
+	}
+	return false;
+}
+
+static uint32_t svc_id_of(const char *service_id)
+{
+	return oak_instance_hash(service_id, 0);
+}
+
+/* Program the Service IPs of one interest: the table's live instances and
+ * the live local instances of the job; remote ones get tunnel entries. */
+static void program_service(struct oak_node *n, struct oak_interest *it)
+{
+	struct oak_svc_backend b[OAK_MAX_BACKENDS];
+	unsigned nb = 0;
+	char a[INET_ADDRSTRLEN];
+	int err;
+
+	if (!n->dp)
+		return;
+	memset(b, 0, sizeof(b));
+	for (struct oak_instance *in = n->insts; in && nb < OAK_MAX_BACKENDS; in = in->next)
+		if (!strcmp(in->d.job_name, it->job) && in->state == OAK_INSTANCE_RUNNING)
+			b[nb++].inst_ip = ip4(in->d.instance_ip);
+	for (size_t k = 0; k < it->n_inst && nb < OAK_MAX_BACKENDS; k++) {
+		struct oak_remote *r = &it->inst[k];
+		bool dup = false;
+
+		if (!strcmp(r->node_id, n->id) || !state_live(r->state))
+			continue; /* local ones: only what really runs here */
+		for (unsigned j = 0; j < nb; j++)
+			dup |= b[j].inst_ip == r->inst_ip;
+		if (dup || local_by_ip(n, r->inst_ip))
+			continue;
+		struct oak_inst e = {.node_ip = r->node_ip};
+
+		err = oak_dp_instance_set(n->dp, r->inst_ip, &e);
+		if (err)
+			oak_log(WARN, "datapath: remote %s: %s", ipstr(r->inst_ip, a),
+				strerror(-err));
+		b[nb++].inst_ip = r->inst_ip;
+	}
+	if (it->rr_ip) {
+		err = oak_dp_service_set(n->dp, it->rr_ip, OAK_POLICY_ROUND_ROBIN,
+					 svc_id_of(it->service_id), b, nb);
+		if (err)
+			oak_log(WARN, "datapath: service %s: %s", ipstr(it->rr_ip, a),
+				strerror(-err));
+	}
+	if (it->closest_ip) {
+		err = oak_dp_service_set(n->dp, it->closest_ip, OAK_POLICY_CLOSEST,
+					 svc_id_of(it->service_id), b, nb);
+		if (err)
+			oak_log(WARN, "datapath: service %s: %s", ipstr(it->closest_ip, a),
+				strerror(-err));
+	}
+	oak_log(DEBUG, "datapath: %s has %u backends", it->job, nb);
+}
+
+static void job_topic(const char *job, char *buf, size_t len)
+{
+	if (oak_topic_job_updates(buf, len, job))
+		buf[0] = '\0';
+}
+
+static void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+		     void *arg);
+
+static void send_query(struct oak_node *n, const char *job, uint32_t addr)
+{
+	struct oak_msg_table_query q = {0};
+	char a[INET_ADDRSTRLEN];
+
+	snprintf(q.node_id, sizeof(q.node_id), "%s", n->id);
+	if (job)
+		snprintf(q.job_name, sizeof(q.job_name), "%s", job);
+	if (addr)
+		snprintf(q.service_ip, sizeof(q.service_ip), "%s", ipstr(addr, a));
+	oak_log(INFO, "table query: %s%s", job ? job : "", addr ? a : "");
+	publish_node(n, OAK_T_TABLEQUERY_REQ, oak_msg_table_query_encode(&q), false);
+}
+
+static struct oak_interest *interest_get(struct oak_node *n, const char *job)
+{
+	struct oak_interest *it = interest_find(n, job);
+	char topic[OAK_TOPIC_LEN];
+
+	if (it)
+		return it;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return NULL;
+	snprintf(it->job, sizeof(it->job), "%s", job);
+	it->last_used_ms = oak_now_ms();
+	it->next = n->interests;
+	n->interests = it;
+	job_topic(job, topic, sizeof(topic));
+	if (topic[0])
+		oak_bus_subscribe(n->bus, topic, on_table, n);
+	oak_log(INFO, "interest: %s added", job);
+	return it;
+}
+
+static void interest_drop(struct oak_node *n, struct oak_interest *it)
+{
+	struct oak_msg_interest m = {0};
+	char topic[OAK_TOPIC_LEN];
+
+	for (struct oak_interest **pp = &n->interests; *pp; pp = &(*pp)->next)
+		if (*pp == it) {
+			*pp = it->next;
+			break;
+		}
+	job_topic(it->job, topic, sizeof(topic));
+	if (topic[0])
+		oak_bus_unsubscribe(n->bus, topic);
+	if (n->dp) {
+		if (it->rr_ip)
+			oak_dp_service_del(n->dp, it->rr_ip);
+		if (it->closest_ip)
+			oak_dp_service_del(n->dp, it->closest_ip);
+		for (size_t k = 0; k < it->n_inst; k++)
+			if (!local_by_ip(n, it->inst[k].inst_ip) &&
+			    !remote_wanted(n, it->inst[k].inst_ip, NULL))
+				oak_dp_instance_del(n->dp, it->inst[k].inst_ip);
+	}
+	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
+	snprintf(m.job_name, sizeof(m.job_name), "%s", it->job);
+	publish_node(n, OAK_T_INTEREST_REMOVE, oak_msg_interest_encode(&m), false);
+	oak_log(INFO, "interest: %s dropped (idle)", it->job);
+	free(it->inst);
+	free(it);
+}
+
+static void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+		     void *arg)
+{
+	struct oak_node *n = arg;
+	struct oak_msg_service_table t = {0};
+	struct oak_interest *it;
+	struct oak_remote *ni;
+	char err[256];
+	uint32_t qip;
+
+	if (oak_msg_service_table_decode(p, len, &t, err, sizeof(err))) {
+		oak_log(WARN, "%s: bad service table: %s", topic, err);
+		return;
+	}
+	qip = ip4(t.query_ip);
+	for (size_t k = 0; k < sizeof(n->asked) / sizeof(n->asked[0]); k++)
+		if (qip && n->asked[k].addr == qip)
+			n->asked[k].at_ms = 0; /* answered: a later miss may ask again */
+	if (!t.found) {
+		oak_log(INFO, "table: %s%s unknown to the cluster", t.job_name, t.query_ip);
+		goto out;
+	}
+	it = interest_get(n, t.job_name);
+	if (!it)
+		goto out;
+	ni = calloc(t.n_instances ? t.n_instances : 1, sizeof(*ni));
+	if (!ni)
+		goto out;
+	for (size_t k = 0; k < t.n_instances; k++) {
+		ni[k].inst_ip = ip4(t.instances[k].instance_ip);
+		ni[k].node_ip = ip4(t.instances[k].node_ip);
+		ni[k].state = t.instances[k].state;
+		snprintf(ni[k].node_id, sizeof(ni[k].node_id), "%s", t.instances[k].node_id);
+	}
+	/* remote instances that left the table leave the datapath */
+	for (size_t k = 0; n->dp && k < it->n_inst; k++) {
+		bool still = false;
+
+		for (size_t j = 0; j < t.n_instances; j++)
+			still |= ni[j].inst_ip == it->inst[k].inst_ip && state_live(ni[j].state);
+		if (!still && !local_by_ip(n, it->inst[k].inst_ip) &&
+		    !remote_wanted(n, it->inst[k].inst_ip, it))
+			oak_dp_instance_del(n->dp, it->inst[k].inst_ip);
+	}
+	free(it->inst);
+	it->inst = ni;
+	it->n_inst = t.n_instances;
+	it->have_table = true;
+	it->last_used_ms = oak_now_ms();
+	snprintf(it->service_id, sizeof(it->service_id), "%s", t.service_id);
+	if (t.rr_ip[0])
+		it->rr_ip = ip4(t.rr_ip);
+	if (t.closest_ip[0])
+		it->closest_ip = ip4(t.closest_ip);
+	oak_log(INFO, "table: %s, %zu instances", it->job, it->n_inst);
+	program_service(n, it);
+out:
+	oak_msg_service_table_free(&t);
+}
+
+static void on_miss(void *ctx, uint32_t addr, uint32_t src_inst)
+{
+	struct oak_node *n = ctx;
+	int64_t now = oak_now_ms();
+	size_t slot = 0, sz = sizeof(n->asked) / sizeof(n->asked[0]);
+	char a[INET_ADDRSTRLEN];
+
+	for (size_t k = 0; k < sz; k++) {
+		if (n->asked[k].addr == addr && now - n->asked[k].at_ms < 3000)
+			return;
+		if (n->asked[k].at_ms < n->asked[slot].at_ms)
+			slot = k;
+	}
+	n->asked[slot].addr = addr;
+	n->asked[slot].at_ms = now;
+	oak_log(DEBUG, "datapath: miss for %s", ipstr(addr, a));
+	if (connected(n))
+		send_query(n, NULL, addr);
+}
+
+/* Flows in the CT map that use a Service IP recently: mark interests used. */
+static void mark_used_interests(struct oak_node *n, int64_t idle_ms)
+{
+	struct oak_ct_key k, next;
+	struct oak_ct_val v;
+	struct timespec ts;
+	uint64_t now_ns;
+	int fd, err, guard = 0;
+
+	if (!n->dp)
+		return;
+	fd = oak_dp_map_fd(n->dp, OAK_MAP_CT);
+	if (fd < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err && guard < OAK_CT_ENTRIES;
+	     err = bpf_map_get_next_key(fd, &k, &next), guard++) {
+		k = next;
+		if (k.dir != OAK_CT_FORWARD || bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		if (now_ns - v.last_seen_ns > (uint64_t)idle_ms * 1000000ull)
+			continue;
+		for (struct oak_interest *i = n->interests; i; i = i->next)
+			if (k.daddr == i->rr_ip || k.daddr == i->closest_ip)
+				i->last_used_ms = oak_now_ms();
+	}
+}
+
+static void check_interests(struct oak_node *n)
+{
+	int64_t now = oak_now_ms(), idle = oak_config_int(n->cfg, "interest_idle") * 1000;
+	struct oak_interest *it, *next;
+
+	if (now - n->last_idle_check_ms < 2000)
+		return;
+	n->last_idle_check_ms = now;
+	mark_used_interests(n, idle);
+	for (it = n->interests; it; it = next) {
+		bool local = false;
+
+		next = it->next;
+		for (struct oak_instance *in = n->insts; in; in = in->next)
+			local |= !strcmp(in->d.job_name, it->job);
+		if (local)
+			it->last_used_ms = now;
+		else if (now - it->last_used_ms > idle)
+			interest_drop(n, it);
+	}
+}
+
+/* ------------------------------------------------------------ instances */
+
+static int dp_local(struct oak_node *n, struct oak_instance *in, char *err, size_t errlen)
+{
+	struct oak_inst e = {0};
+	int ifindex = (int)if_nametoindex(in->veth), rc;
+	uint32_t iip = ip4(in->d.instance_ip);
+
+	if (!n->dp)
+		return 0;
+	if (!ifindex) {
+		snprintf(err, errlen, "veth %s: gone", in->veth);
+		return -1;
+	}
+	e.ns_ip = ip4(in->ns_ip);
+	e.ifindex = ifindex;
+	e.flags = OAK_INST_F_LOCAL;
+	oak_net_macs(in, e.host_mac, e.mac);
+	rc = oak_dp_attach_instance(n->dp, ifindex, iip, e.ns_ip);
+	if (!rc)
+		rc = oak_dp_instance_set(n->dp, iip, &e);
+	if (rc) {
+		snprintf(err, errlen, "datapath: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static void teardown(struct oak_node *n, struct oak_instance *in)
+{
+	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
+	int ifindex = in->veth[0] ? (int)if_nametoindex(in->veth) : 0;
+
+	if (rt && in->pid)
+		rt->stop(&n->env, in, (int)oak_config_int(n->cfg, "stop_timeout_ms"));
+	if (n->dp) {
+		if (ifindex)
+			oak_dp_detach_instance(n->dp, ifindex);
+		oak_dp_instance_del(n->dp, ip4(in->d.instance_ip));
+	}
+	oak_cg_destroy(in);
+	oak_net_destroy(in);
+}
+
+static void instance_free(struct oak_node *n, struct oak_instance *in)
+{
+	for (struct oak_instance **pp = &n->insts; *pp; pp = &(*pp)->next)
+		if (*pp == in) {
+			*pp = in->next;
+			break;
+		}
+	if (in->pidfd >= 0)
+		close(in->pidfd);
+	oak_msg_deploy_free(&in->d);
+	free(in);
+}
+
+static void reprogram_job(struct oak_node *n, const char *job)
+{
+	struct oak_interest *it = interest_find(n, job);
+
+	if (it)
+		program_service(n, it);
+}
+
+/* the instance is over: report, clean, forget */
+static void finish(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
+		   const char *reason)
+{
+	char job[OAK_JOB_NAME_LEN];
+
+	snprintf(job, sizeof(job), "%s", in->d.job_name);
+	teardown(n, in);
+	publish_net_service(n, in, false);
+	set_state(n, in, s, reason);
+	record_remove(n, in);
+	instance_free(n, in);
+	reprogram_job(n, job);
+}
+
+static int start_process(struct oak_node *n, struct oak_instance *in)
+{
+	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
+	char err[300];
+
+	if (rt->start(&n->env, in, err, sizeof(err))) {
+		snprintf(in->reason, sizeof(in->reason), "%.255s", err);
+		return -1;
+	}
+	in->started_ms = oak_now_ms();
+	in->restart_at_ms = 0;
+	oak_log(INFO, "instance %s.%u: pid %d in %s", in->d.job_name, in->d.instance_number,
+		(int)in->pid, in->netns);
+	return 0;
+}
+
+/* next free address of the block: .2 .. .62 (.1 is the gateway) */
+static int alloc_ns_ip(struct oak_node *n, char *out)
+{
+	for (uint32_t k = 2; k < 63; k++) {
+		char a[INET_ADDRSTRLEN];
+		bool used = false;
+
+		ipstr(htonl(n->subnet_base + k), a);
+		for (struct oak_instance *in = n->insts; in; in = in->next)
+			used |= !strcmp(in->ns_ip, a);
+		if (!used) {
+			strcpy(out, a);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+		      void *arg)
+{
+	struct oak_node *n = arg;
+	struct oak_instance *in;
+	const struct oak_runtime *rt;
+	struct oak_interest *it;
+	char err[300];
+
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return;
+	in->pidfd = -1;
+	if (oak_msg_deploy_decode(p, len, &in->d, err, sizeof(err))) {
+		oak_log(WARN, "deploy: rejected: %s", err);
+		free(in);
+		return;
+	}
+	for (struct oak_instance *o = n->insts; o; o = o->next)
+		if (!strcmp(o->d.job_name, in->d.job_name) &&
+		    o->d.instance_number == in->d.instance_number) {
+			oak_log(INFO, "deploy: %s.%u already here (%s)", o->d.job_name,
+				o->d.instance_number, oak_instance_state_name(o->state));
+			report_state(n, o);
+			oak_msg_deploy_free(&in->d);
+			free(in);
+			return;
+		}
+	in->state = OAK_INSTANCE_CREATING;
+	in->next = n->insts;
+	n->insts = in;
+	oak_log(INFO, "deploy: %s.%u (%s, %s) as %s", in->d.job_name, in->d.instance_number,
+		in->d.runtime, in->d.code, in->d.instance_ip);
+	rt = oak_runtime_find(in->d.runtime);
+	if (!rt || !rt->available()) {
+		snprintf(err, sizeof(err), "runtime '%s' not available on this node",
+			 in->d.runtime);
+		goto failed_early;
+	}
+	if (!ip4(in->d.instance_ip)) {
+		snprintf(err, sizeof(err), "instance_ip: not an IPv4 address");
+		goto failed_early;
+	}
+	if (!n->subnet_base) {
+		snprintf(err, sizeof(err), "no subnet assigned to this node yet");
+		goto failed_early;
+	}
+	if (alloc_ns_ip(n, in->ns_ip)) {
+		snprintf(err, sizeof(err), "subnet %s is full", n->subnet);
+		goto failed_early;
+	}
+	oak_net_names(n->id, in);
+	oak_cg_path(n->id, in);
+	record_save(n, in); /* before anything exists, so a crash leaves a trace */
+	set_state(n, in, OAK_INSTANCE_CREATING, NULL);
+
+	if (oak_net_create(in, n->gw, OAK_INSTANCE_MTU,
+			   oak_config_bool(n->cfg, "instance_tx_offload"), err, sizeof(err)) ||
+	    oak_cg_create(in, in->d.memory_mb, in->d.vcpus, err, sizeof(err)) ||
+	    dp_local(n, in, err, sizeof(err)))
+		goto failed;
+	if (start_process(n, in)) {
+		snprintf(err, sizeof(err), "%s", in->reason);
+		goto failed;
+	}
+	in->state = OAK_INSTANCE_RUNNING;
+	record_save(n, in);
+	set_state(n, in, OAK_INSTANCE_RUNNING, NULL);
+	publish_net_service(n, in, true);
+
+	it = interest_get(n, in->d.job_name);
+	if (it) {
+		snprintf(it->service_id, sizeof(it->service_id), "%s", in->d.service_id);
+		if (in->d.rr_ip[0])
+			it->rr_ip = ip4(in->d.rr_ip);
+		if (in->d.closest_ip[0])
+			it->closest_ip = ip4(in->d.closest_ip);
+		program_service(n, it);
+		if (!it->have_table)
+			send_query(n, in->d.job_name, 0);
+	}
+	return;
+
+failed_early:
+	set_state(n, in, OAK_INSTANCE_FAILED, err);
+	instance_free(n, in);
+	return;
+failed:
+	finish(n, in, OAK_INSTANCE_FAILED, err);
+}
+
+static void on_delete(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+		      void *arg)
+{
+	struct oak_node *n = arg;
+	struct oak_msg_delete m = {0};
+	char err[256];
+
+	if (oak_msg_delete_decode(p, len, &m, err, sizeof(err))) {
+		oak_log(WARN, "delete: rejected: %s", err);
+		return;
+	}
+	for (struct oak_instance *in = n->insts; in; in = in->next)
+		if (!strcmp(in->d.job_name, m.job_name) &&
+		    in->d.instance_number == m.instance_number) {
+			oak_log(INFO, "delete: %s.%u", m.job_name, m.instance_number);
+			finish(n, in, OAK_INSTANCE_UNDEPLOYED, NULL);
+			oak_msg_delete_free(&m);
+			return;
+		}
+	oak_log(INFO, "delete: %s.%u not on this node", m.job_name, m.instance_number);
+	oak_msg_delete_free(&m);
+}
+
+static void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+		      void *arg);
+
+/* the process of an instance ended */
+static void on_exit_of(struct oak_node *n, struct oak_instance *in)
+{
+	siginfo_t si = {0};
+	char why[128];
+	unsigned tries = (unsigned)oak_config_int(n->cfg, "restart_tries");
+	int code = -1;
+
+	if (syscall(SYS_waitid, P_PIDFD, in->pidfd, &si, WEXITED | WNOHANG, NULL) == 0 &&
+	    si.si_pid) {
+		if (si.si_code == CLD_EXITED) {
+			code = si.si_status;
+			snprintf(why, sizeof(why), "exited with code %d", code);
+		} else {
+			snprintf(why, sizeof(why), "killed by signal %d", si.si_status);
+		}
+	} else {
+		snprintf(why, sizeof(why), "process %d ended (adopted: exit code unknown)",
+			 (int)in->pid);
+	}
+	close(in->pidfd);
+	in->pidfd = -1;
+	in->pid = 0;
+	in->pid_start = 0;
+	in->exit_code = code;
+	if (in->d.one_shot && code == 0) {
+		finish(n, in, OAK_INSTANCE_COMPLETED, why);
+		return;
+	}
+	if (in->restarts >= tries) {
+		char r[200];
+
+		snprintf(r, sizeof(r), "%s; gave up after %u restarts", why, in->restarts);
+		finish(n, in, OAK_INSTANCE_DEAD, r);
+		return;
+	}
+	in->restart_at_ms = oak_now_ms() +
+			    oak_restart_backoff_ms(in->restarts,
+						   (unsigned)oak_config_int(n->cfg, "restart_backoff_ms"),
+						   60000);
+	in->restarts++;
+	set_state(n, in, OAK_INSTANCE_FAILED, why);
+	record_save(n, in);
+	reprogram_job(n, in->d.job_name);
+}
+
+static void restart_due(struct oak_node *n)
+{
+	int64_t now = oak_now_ms();
+	struct oak_instance *in, *next;
+
+	for (in = n->insts; in; in = next) {
+		next = in->next;
+		if (in->state == OAK_INSTANCE_RUNNING && in->restarts && now - in->started_ms > 60000) {
+			in->restarts = 0; /* ran long enough: a later crash starts afresh */
+			record_save(n, in);
+		}
+		if (in->state != OAK_INSTANCE_FAILED || !in->restart_at_ms || now < in->restart_at_ms)
+			continue;
+		oak_log(INFO, "instance %s.%u: restart %u", in->d.job_name, in->d.instance_number,
+			in->restarts);
+		if (start_process(n, in)) {
+			char r[300];
+
+			snprintf(r, sizeof(r), "restart: %s", in->reason);
+			finish(n, in, OAK_INSTANCE_DEAD, r);
+			continue;
+		}
+		in->state = OAK_INSTANCE_RUNNING;
+		record_save(n, in);
+		set_state(n, in, OAK_INSTANCE_RUNNING, NULL);
+		reprogram_job(n, in->d.job_name);
+	}
+}
+
+/* Restart safety: rebuild the instance list from the records. A live
+ * process in a live namespace is adopted as it is; nothing is restarted
+ * that runs, and nothing is created twice. */
+static void adopt_records(struct oak_node *n)
+{
+	char dir[600], path[1000], err[256], buf[OAK_MSG_MAX_BYTES * 2];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/instances", n->state_dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct oak_instance *in;
+		const struct oak_runtime *rt;
+		ssize_t len;
+		int fd;
+		size_t l = strlen(e->d_name);
+
+		if (l < 6 || strcmp(e->d_name + l - 5, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf));
+		close(fd);
+		in = calloc(1, sizeof(*in));
+		if (!in)
+			break;
+		if (len <= 0 || oak_record_decode(buf, (size_t)len, in, err, sizeof(err))) {
+			oak_log(ERROR, "record %s: unreadable (%s); left in place", path,
+				len <= 0 ? "empty" : err);
+			free(in);
+			continue;
+		}
+		in->next = n->insts;
+		n->insts = in;
+		rt = oak_runtime_find(in->d.runtime);
+		if (rt && in->pid && rt->alive(&n->env, in) && oak_net_exists(in)) {
+			char derr[128];
+
+			in->pidfd = (int)syscall(SYS_pidfd_open, in->pid, 0);
+			in->adopted = true;
+			in->started_ms = oak_now_ms();
+			in->state = OAK_INSTANCE_RUNNING;
+			if (dp_local(n, in, derr, sizeof(derr)))
+				oak_log(WARN, "adopt %s: %s", e->d_name, derr);
+			oak_log(INFO, "instance %s.%u: adopted (pid %d, %s)", in->d.job_name,
+				in->d.instance_number, (int)in->pid, in->netns);
+		} else if (rt && oak_net_exists(in) && in->state != OAK_INSTANCE_CREATING) {
+			/* crashed while the agent was away: the usual restart path */
+			oak_log(WARN, "instance %s.%u: process gone while the agent was down",
+				in->d.job_name, in->d.instance_number);
+			in->pid = 0;
+			in->state = OAK_INSTANCE_FAILED;
+			in->restart_at_ms = oak_now_ms();
+			in->restarts++;
+			snprintf(in->reason, sizeof(in->reason), "process ended while agent down");
+		} else {
+			oak_log(WARN, "instance %s.%u: half-made or gone; cleaning it up",
+				in->d.job_name, in->d.instance_number);
+			in->pid = 0;
+			in->state = OAK_INSTANCE_FAILED;
+			snprintf(in->reason, sizeof(in->reason), "lost while the agent was down");
+			in->restart_at_ms = -1; /* finished once connected */
+		}
+	}
+	closedir(d);
+	for (struct oak_instance *in = n->insts; in; in = in->next) {
+		struct oak_interest *it = interest_get(n, in->d.job_name);
+
+		if (it) {
+			snprintf(it->service_id, sizeof(it->service_id), "%s", in->d.service_id);
+			it->rr_ip = ip4(in->d.rr_ip);
+			it->closest_ip = ip4(in->d.closest_ip);
+		}
+	}
+	for (struct oak_interest *it = n->interests; it; it = it->next)
+		program_service(n, it);
+}
+
+/* ------------------------------------------------------------ bus */
+
+static void on_bus_state(struct oak_bus *bus, enum oak_bus_state s, void *arg)
+{
+	struct oak_node *n = arg;
+	struct oak_msg_status st = {0};
+	struct oak_instance *in, *next;
+
+	if (s != OAK_BUS_CONNECTED)
+		return;
+	snprintf(st.id, sizeof(st.id), "%s", n->id);
+	st.online = true;
+	snprintf(st.boot_id, sizeof(st.boot_id), "%s", n->boot_id);
+	publish_node(n, OAK_T_STATUS, oak_msg_status_encode(&st), true);
+	send_hello(n);
+	send_info(n);
+	/* the cluster rebuilds its view from reports: tell it everything */
+	for (in = n->insts; in; in = next) {
+		next = in->next;
+		if (in->restart_at_ms == -1) {
+			finish(n, in, OAK_INSTANCE_FAILED, in->reason);
+			continue;
+		}
+		report_state(n, in);
+	}
+	for (struct oak_interest *it = n->interests; it; it = it->next)
+		if (!it->have_table)
+			send_query(n, it->job, 0);
+}
+
+static int set_subnet(struct oak_node *n, const char *cidr)
+{
+	char a[INET_ADDRSTRLEN + 8], *slash;
+	uint32_t base;
+
+	snprintf(a, sizeof(a), "%s", cidr);
+	slash = strchr(a, '/');
+	if (!slash || strcmp(slash, "/26"))
+		return -1;
+	*slash = '\0';
+	base = ntohl(ip4(a));
+	if (!base || (base & 0x3f) || (base & 0xffff0000) != 0x0a120000)
+		return -1;
+	snprintf(n->subnet, sizeof(n->subnet), "%s", cidr);
+	n->subnet_base = base;
+	ipstr(htonl(base + 1), n->gw);
+	return 0;
+}
+
+static void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+		      void *arg)
+{
+	struct oak_node *n = arg;
+	struct oak_msg_subnet m = {0};
+	char err[256], path[600];
+	FILE *f;
+
+	if (oak_msg_subnet_decode(p, len, &m, err, sizeof(err))) {
+		oak_log(WARN, "subnet: rejected: %s", err);
+		return;
+	}
+	if (!strcmp(m.subnet, n->subnet))
+		goto out;
+	if (n->insts) {
+		oak_log(WARN, "subnet: %s offered but %s is in use by instances; kept", m.subnet,
+			n->subnet);
+		goto out;
+	}
+	if (set_subnet(n, m.subnet)) {
+		oak_log(WARN, "subnet: %s is not a /26 of 10.18.0.0/16", m.subnet);
+		goto out;
+	}
+	oak_log(INFO, "subnet: %s (gateway %s)", n->subnet, n->gw);
+	snprintf(path, sizeof(path), "%.512s/subnet", n->state_dir);
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%s\n", n->subnet);
+		fclose(f);
+	}
+out:
+	oak_msg_subnet_free(&m);
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int mkdir_p(const char *path)
+{
+	char tmp[600];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, 0755) && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return mkdir(tmp, 0750) && errno != EEXIST ? -1 : 0;
+}
+
+static bool containerd_available(void)
+{
+	const char *paths[] = {"/usr/bin/ctr", "/usr/local/bin/ctr", "/bin/ctr"};
+	bool ctr = false;
+
+	for (size_t i = 0; i < 3; i++)
+		ctr |= access(paths[i], X_OK) == 0;
+	return ctr && access("/run/containerd/containerd.sock", F_OK) == 0;
+}
+
+static void pick_runtimes(struct oak_node *n)
+{
+	char list[256], *save = NULL;
+
+	snprintf(list, sizeof(list), "%s", oak_config_str(n->cfg, "runtimes"));
+	n->runtimes.n = 0;
+	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		const struct oak_runtime *rt = oak_runtime_find(t);
+		bool ok = rt && rt->available();
+
+		if (!strcmp(t, "container") && !rt && containerd_available())
+			oak_log(WARN, "runtimes: containerd found but oak's container runtime is "
+				      "not built yet; not offered");
+		if (ok && n->runtimes.n < OAK_NAMES_MAX)
+			snprintf(n->runtimes.v[n->runtimes.n++], OAK_RUNTIME_LEN, "%s", t);
+		else if (!ok)
+			oak_log(INFO, "runtimes: %s not available here", t);
+	}
+}
+
+static int if_mtu(const char *ifname)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	mtu = ioctl(fd, SIOCGIFMTU, &ifr) ? -1 : ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+static int setup_datapath(struct oak_node *n)
+{
+	const char *up = oak_config_str(n->cfg, "uplink"), *ms = oak_config_str(n->cfg, "uplink_mode");
+	enum oak_uplink_mode mode = OAK_UPLINK_AUTO, chosen;
+	struct oak_cfg c = {0};
+	int ifindex = (int)if_nametoindex(up), err, mtu;
+
+	if (!strcmp(ms, "tc"))
+		mode = OAK_UPLINK_TC;
+	else if (!strcmp(ms, "xdp"))
+		mode = OAK_UPLINK_XDP;
+	else if (strcmp(ms, "auto")) {
+		oak_log(ERROR, "uplink_mode: must be auto, tc or xdp, not '%s'", ms);
+		return -1;
+	}
+	if (!ifindex) {
+		oak_log(ERROR, "uplink: no interface '%s'", up);
+		return -1;
+	}
+	mtu = if_mtu(up);
+	err = oak_dp_open(n->id, &n->dp);
+	if (err) {
+		oak_log(ERROR, "datapath: open %s/%s: %s", OAK_BPF_ROOT, n->id, strerror(-err));
+		return -1;
+	}
+	c.node_ip = n->node_ip_n;
+	c.svc_net = htonl(0x0a1e0000);
+	c.svc_mask = htonl(0xffff0000);
+	c.uplink_ifindex = (uint32_t)ifindex;
+	c.uplink_mtu = mtu > 0 ? (uint32_t)mtu : 1500;
+	err = oak_dp_configure(n->dp, &c);
+	if (!err)
+		err = oak_dp_attach_uplink(n->dp, ifindex, mode, &chosen);
+	if (err) {
+		oak_log(ERROR, "datapath: uplink %s: %s", up, strerror(-err));
+		return -1;
+	}
+	n->dp_fd = oak_dp_events_fd(n->dp, on_miss, n);
+	oak_log(INFO, "datapath: %s maps %s, uplink %s decap at %s", n->id,
+		oak_dp_adopted(n->dp) ? "adopted" : "created", up,
+		chosen == OAK_UPLINK_XDP ? "xdp" : "tc");
+	return 0;
+}
+
+static int subscribe_all(struct oak_node *n)
+{
+	static const struct {
+		const char *suffix;
+		oak_bus_msg_cb cb;
+	} subs[] = {
+		{OAK_T_DEPLOY, on_deploy},
+		{OAK_T_DELETE, on_delete},
+		{OAK_T_SUBNET, on_subnet},
+		{OAK_T_TABLEQUERY_RES, on_table},
+	};
+	char topic[OAK_TOPIC_LEN];
+
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (oak_topic_node(topic, sizeof(topic), n->id, subs[i].suffix) ||
+		    oak_bus_subscribe(n->bus, topic, subs[i].cb, n))
+			return -1;
+	}
+	return 0;
+}
+
+static void read_boot_id(struct oak_node *n)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
+
+	if (!f || !fgets(n->boot_id, sizeof(n->boot_id), f))
+		snprintf(n->boot_id, sizeof(n->boot_id), "%lld-%d", (long long)wall_ms(),
+			 (int)getpid());
+	if (f)
+		fclose(f);
+	n->boot_id[strcspn(n->boot_id, "\n")] = '\0';
+}
+
+static int loop(struct oak_node *n)
+{
+	struct pollfd pf[MAX_POLL];
+	struct oak_instance *owners[MAX_POLL];
+
+	while (!n->stop) {
+		int np = 0, busfd = oak_bus_fd(n->bus), ibus = -1, idp = -1, itim, isig, rc;
+		bool rd = false, wr = false;
+
+		itim = np;
+		pf[np++] = (struct pollfd){.fd = n->timer_fd, .events = POLLIN};
+		isig = np;
+		pf[np++] = (struct pollfd){.fd = n->sig_fd, .events = POLLIN};
+		if (busfd >= 0) {
+			ibus = np;
+			pf[np++] = (struct pollfd){
+			    .fd = busfd,
+			    .events = POLLIN | (oak_bus_want_write(n->bus) ? POLLOUT : 0)};
+		}
+		if (n->dp_fd >= 0) {
+			idp = np;
+			pf[np++] = (struct pollfd){.fd = n->dp_fd, .events = POLLIN};
+		}
+		for (struct oak_instance *in = n->insts; in && np < MAX_POLL; in = in->next)
+			if (in->pidfd >= 0) {
+				owners[np] = in;
+				pf[np++] = (struct pollfd){.fd = in->pidfd, .events = POLLIN};
+			}
+		rc = poll(pf, (nfds_t)np, oak_bus_timeout_ms(n->bus));
+		if (rc < 0 && errno != EINTR) {
+			oak_log(ERROR, "poll: %s", strerror(errno));
+			return -1;
+		}
+		if (rc > 0 && ibus >= 0) {
+			rd = pf[ibus].revents & (POLLIN | POLLHUP | POLLERR);
+			wr = pf[ibus].revents & POLLOUT;
+		}
+		oak_bus_process(n->bus, rd, wr);
+		if (rc > 0 && idp >= 0 && pf[idp].revents)
+			oak_dp_events_poll(n->dp, 0);
+		if (rc > 0 && pf[isig].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(n->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+				oak_log(INFO, "signal %u: stopping (instances keep running)",
+					si.ssi_signo);
+				n->stop = true;
+			}
+		}
+		if (rc > 0)
+			for (int i = 0; i < np; i++) {
+				if (i == itim || i == isig || i == ibus || i == idp ||
+				    !pf[i].revents)
+					continue;
+				/* the owner may have gone in an earlier callback */
+				for (struct oak_instance *in = n->insts; in; in = in->next)
+					if (in == owners[i] && in->pidfd == pf[i].fd) {
+						on_exit_of(n, in);
+						break;
+					}
+			}
+		if (rc > 0 && pf[itim].revents) {
+			uint64_t ticks;
+
+			if (read(n->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+				oak_log(WARN, "timerfd: %s", strerror(errno));
+			restart_due(n);
+			maybe_report(n);
+			check_interests(n);
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct oak_node node;
+	struct oak_node *n = &node;
+	struct oak_bus_opts bo = {0};
+	struct oak_msg_status will = {0};
+	char err[512], will_topic[OAK_TOPIC_LEN], path[600], node_id_buf[OAK_ID_LEN];
+	char *will_payload;
+	const char *s;
+	enum oak_log_level lvl;
+	struct utsname un;
+	struct itimerspec its = {{1, 0}, {1, 0}};
+	sigset_t mask;
+	int rc;
+	FILE *f;
+
+	oak_log_init("oak-node", OAK_LOG_INFO);
+	n->cfg = oak_config_new("oak-node", keys, sizeof(keys) / sizeof(keys[0]));
+	if (!n->cfg)
+		return 1;
+	rc = oak_config_parse_args(n->cfg, argc, argv, stdout, err, sizeof(err));
+	if (rc == 1)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "oak-node: %s\n", err);
+		return 2;
+	}
+	if (oak_log_level_parse(oak_config_str(n->cfg, "log_level"), &lvl) == 0)
+		oak_log_set_level(lvl);
+	gethostname(n->hostname, sizeof(n->hostname) - 1);
+	s = oak_config_str(n->cfg, "node_id");
+	snprintf(node_id_buf, sizeof(node_id_buf), "%.64s", *s ? s : n->hostname);
+	n->id = node_id_buf;
+	if (!oak_topic_id_valid(n->id)) {
+		oak_log(ERROR, "node_id: '%s' is not usable as an MQTT topic level", n->id);
+		return 2;
+	}
+	snprintf(n->node_ip, sizeof(n->node_ip), "%s", oak_config_str(n->cfg, "node_ip"));
+	n->node_ip_n = ip4(n->node_ip);
+	if (!n->node_ip_n) {
+		oak_log(ERROR, "node_ip: required, an IPv4 address (got '%s')", n->node_ip);
+		return 2;
+	}
+	if (!*oak_config_str(n->cfg, "uplink")) {
+		oak_log(ERROR, "uplink: required, the underlay interface");
+		return 2;
+	}
+	s = oak_config_str(n->cfg, "state_dir");
+	if (*s)
+		snprintf(n->state_dir, sizeof(n->state_dir), "%s", s);
+	else
+		snprintf(n->state_dir, sizeof(n->state_dir), "/var/lib/oak/%s", n->id);
+	snprintf(path, sizeof(path), "%.512s/instances", n->state_dir);
+	if (mkdir_p(path)) {
+		oak_log(ERROR, "state_dir: %s: %s", path, strerror(errno));
+		return 1;
+	}
+	n->env.state_dir = n->state_dir;
+	s = oak_config_str(n->cfg, "subnet");
+	if (*s && set_subnet(n, s)) {
+		oak_log(ERROR, "subnet: '%s' is not a /26 of 10.18.0.0/16", s);
+		return 2;
+	}
+	if (!*s) { /* the one the cluster gave us before */
+		char line[OAK_CIDR_LEN] = "";
+
+		snprintf(path, sizeof(path), "%.512s/subnet", n->state_dir);
+		f = fopen(path, "re");
+		if (f && fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = '\0';
+			if (set_subnet(n, line) == 0)
+				oak_log(INFO, "subnet: %s (kept from %s)", n->subnet, path);
+		}
+		if (f)
+			fclose(f);
+	}
+	uname(&un);
+	snprintf(n->arch, sizeof(n->arch), "%s", oak_res_arch_name(un.machine));
+	n->location.set = oak_config_bool(n->cfg, "location_set");
+	n->location.lat = oak_config_double(n->cfg, "latitude");
+	n->location.lon = oak_config_double(n->cfg, "longitude");
+	pick_runtimes(n);
+	read_boot_id(n);
+	sample_resources(n);
+	n->cpu_prev_ms = oak_now_ms();
+	n->dp_fd = -1;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	n->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (n->sig_fd < 0 || n->timer_fd < 0 || timerfd_settime(n->timer_fd, 0, &its, NULL)) {
+		oak_log(ERROR, "signalfd/timerfd: %s", strerror(errno));
+		return 1;
+	}
+	if (setup_datapath(n))
+		return 1;
+
+	snprintf(will.id, sizeof(will.id), "%s", n->id);
+	will.online = false;
+	snprintf(will.boot_id, sizeof(will.boot_id), "%.39s", n->boot_id);
+	will_payload = oak_msg_status_encode(&will);
+	oak_topic_node(will_topic, sizeof(will_topic), n->id, OAK_T_STATUS);
+	bo.host = oak_config_str(n->cfg, "broker_host");
+	bo.port = (int)oak_config_int(n->cfg, "broker_port");
+	bo.client_id = n->id;
+#define OPT(k) (*oak_config_str(n->cfg, k) ? oak_config_str(n->cfg, k) : NULL)
+	bo.username = OPT("broker_username");
+	bo.password = OPT("broker_password");
+	bo.cafile = OPT("broker_cafile");
+	bo.certfile = OPT("broker_certfile");
+	bo.keyfile = OPT("broker_keyfile");
+	bo.keepalive_s = (int)oak_config_int(n->cfg, "keepalive");
+	bo.clean_session = true;
+	bo.will_topic = will_topic;
+	bo.will_payload = will_payload;
+	bo.will_retain = true;
+	oak_log(INFO, "node %s: underlay %s, state %s, subnet %s, broker %s:%d", n->id, n->node_ip,
+		n->state_dir, n->subnet[0] ? n->subnet : "(none yet)", bo.host, bo.port);
+	n->bus = oak_bus_new(&bo);
+	if (!n->bus) {
+		oak_log(ERROR, "bus: cannot create");
+		return 1;
+	}
+	oak_bus_on_state(n->bus, on_bus_state, n);
+	if (subscribe_all(n)) {
+		oak_log(ERROR, "bus: cannot subscribe");
+		return 1;
+	}
+	adopt_records(n);
+
+	rc = loop(n);
+
+	/* clean stop: say so (the will is only for crashes); instances keep
+	 * running and the kernel keeps forwarding */
+	if (connected(n)) {
+		struct oak_msg_status st = will;
+
+		publish_node(n, OAK_T_STATUS, oak_msg_status_encode(&st), true);
+		for (int i = 0; i < 5 && oak_bus_want_write(n->bus); i++)
+			oak_bus_loop(n->bus, 100);
+	}
+	oak_bus_free(n->bus);
+	free(will_payload);
+	if (n->dp)
+		oak_dp_close(n->dp);
+	while (n->insts) {
+		struct oak_instance *in = n->insts;
+
+		n->insts = in->next;
+		if (in->pidfd >= 0)
+			close(in->pidfd);
+		oak_msg_deploy_free(&in->d);
+		free(in);
+	}
+	while (n->interests) {
+		struct oak_interest *it = n->interests;
+
+		n->interests = it->next;
+		free(it->inst);
+		free(it);
+	}
+	oak_config_free(n->cfg);
+	oak_log(INFO, "stopped");
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* oak-node's daemon state, shared by its files. */
+#ifndef OAK_AGENT_NODE_H
+#define OAK_AGENT_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <oak/bus.h>
+#include <oak/config.h>
+#include <oak/dp.h>
+#include <oak/msg.h>
+
+#include "instance.h"
+#include "resources.h"
+#include "runtime.h"
+
+/* A service this node talks to or runs: its Service IPs and the instances
+ * the cluster's table lists. Held while local instances of it run, or
+ * while flows use it; dropped after interest_idle seconds unused. */
+struct oak_remote {
+	uint32_t inst_ip; /* network order */
+	uint32_t node_ip;
+	char node_id[OAK_ID_LEN];
+	enum oak_instance_state state;
+};
+
+struct oak_interest {
+	char job[OAK_JOB_NAME_LEN];
+	char service_id[OAK_ID_LEN];
+	uint32_t rr_ip, closest_ip; /* network order, 0 = none */
+	struct oak_remote *inst;
+	size_t n_inst;
+	bool have_table;
+	int64_t last_used_ms;
+	struct oak_interest *next;
+};
+
+struct oak_node {
+	struct oak_config *cfg;
+	const char *id;
+	char state_dir[512];
+	char hostname[256];
+	char boot_id[40];
+	char node_ip[OAK_IP4_LEN];
+	uint32_t node_ip_n;
+	char subnet[OAK_CIDR_LEN];
+	uint32_t subnet_base; /* host order; 0 = no subnet */
+	char gw[OAK_IP4_LEN];
+	char arch[OAK_RUNTIME_LEN];
+	struct oak_names runtimes;
+	struct oak_geo location;
+	struct oak_runtime_env env;
+
+	struct oak_bus *bus;
+	struct oak_dp *dp;
+	int dp_fd, timer_fd, sig_fd;
+
+	struct oak_instance *insts;
+	struct oak_interest *interests;
+
+	/* recent table queries by address, to ask once per few seconds */
+	struct {
+		uint32_t addr;
+		int64_t at_ms;
+	} asked[64];
+
+	/* resources */
+	struct oak_cpu_times cpu_prev;
+	int64_t cpu_prev_ms;
+	double cpu_percent;
+	struct oak_meminfo mem;
+	unsigned gpus;
+	int64_t last_report_ms, last_usage_ms, last_idle_check_ms;
+	double rep_cpu, rep_mem;
+	unsigned rep_insts, rep_gpus;
+	bool stop;
+};
+
+int64_t oak_now_ms(void);
+
+#endif
