@@ -1,0 +1,340 @@
+#!/usr/bin/env bash
+# Datapath benchmark: oak's Service-IP path against plain routing and K3s's
+# shape (kernel VXLAN + kube-proxy iptables DNAT), on ONE namespace topology
+# (tests/e2e/topo.sh: two nodes on a bridged underlay, instances behind
+# veths with MTU 1450), measured interleaved: every round runs the five
+# configurations in a shuffled order, and medians over rounds are reported.
+#
+#   route    client n1/croute -> server n2/sroute by namespace address; the
+#            nodes route each other's /26 via the peer's underlay address.
+#            No translation, no tunnel, no conntrack (raw NOTRACK): the limit.
+#   k3s      client n1/ck3s -> K3s-like ClusterIP 10.43.x.y; iptables nat
+#            (kube-proxy's chain-per-service shape, PREROUTING -> KUBE-SERVICES
+#            -> KUBE-SVC-* -> KUBE-SEP-* DNAT) on both nodes, the server's /32
+#            routed over a flannel-like VXLAN device (VNI 1, port 8472,
+#            nolearning, static fdb/neigh). "k3s" = 10 services installed,
+#            "k3s10k" = 10,000 (the benchmark's service in the middle of
+#            KUBE-SERVICES, as kube-proxy's order is arbitrary).
+#   oak      client n1/coak (oak local) dials an oak round-robin Service IP
+#            whose single backend is n2/soak; oak's tc programs translate and
+#            tunnel (IPv4/UDP:50103). "oak" = 10 services, "oak10k" = 10,000
+#            (oak-dp svc-bulk).
+#
+# Per configuration and round: TCP throughput (iperf3, one stream, DUR s),
+# request/response round trip (sockperf TCP ping-pong --full-rtt, median,
+# DUR s) with a SCHED_IDLE busy loop on every CPU ("lat", the path's cost)
+# and without it for LAT_IDLE_DUR s ("lat_idle", includes waking idle vCPUs;
+# see /work/shared/MACHINE.md), and new TCP connections per second
+# (tools/bench/crr.c: connect, 1-byte request, 1-byte reply, close; DUR s).
+#
+# usage: tools/bench/datapath.sh            (needs root; ~6-7 min by default)
+#   env: ROUNDS=3  DUR=5  LAT_IDLE_DUR=3  K3S_IPT=nft|legacy (iptables backend)
+# Last line: RESULT name=value ... (ratios with 2 decimals, raw medians).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+ROUNDS=${ROUNDS:-${1:-3}}
+DUR=${DUR:-5}
+LAT_IDLE_DUR=${LAT_IDLE_DUR:-3}
+K3S_IPT=${K3S_IPT:-nft}
+TAG=${TAG:-okb$$}
+OAK_BIN=${OAK_BIN:-$ROOT/build/bin}
+source "$ROOT/tests/e2e/topo.sh"
+
+CRR_BIN=$ROOT/build/bench/crr
+WORK=$(mktemp -d)
+BUSY_PIDS=()
+
+busy_stop() {
+	local p
+	for p in "${BUSY_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${BUSY_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	BUSY_PIDS=()
+}
+cleanup() {
+	busy_stop
+	topo_cleanup
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "datapath.sh: $*" >&2
+	exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "needs root"
+for t in iperf3 sockperf chrt iptables-$K3S_IPT-restore; do
+	command -v "$t" >/dev/null || die "missing $t"
+done
+[ -x "$OAK_BIN/oak-dp" ] || die "no $OAK_BIN/oak-dp: build first (make build)"
+mkdir -p "$(dirname "$CRR_BIN")"
+${CC:-cc} -O2 -Wall -Wextra -Werror "$HERE/crr.c" -o "$CRR_BIN" || die "cannot build crr.c"
+
+# ---------------------------------------------------------------- topology
+topo_switch
+topo_node 1
+topo_node 2
+C_OAK=$(topo_instance 1 coak 1)
+C_ROUTE=$(topo_instance 1 croute 2)
+C_K3S=$(topo_instance 1 ck3s 3)
+S_OAK=$(topo_instance 2 soak 1)
+S_ROUTE=$(topo_instance 2 sroute 2)
+S_K3S=$(topo_instance 2 sk3s 3)
+# topo_instance turns tx checksum offload off (so tests catch checksum bugs),
+# which also turns off TSO: a benchmark measures the offloaded path that
+# containers really have, the same for all three paths.
+for n in 1 2; do
+	for i in coak croute ck3s soak sroute sk3s; do
+		[ -e "/run/netns/$(inst_ns $n $i)" ] && nsx "$(inst_ns $n $i)" ethtool -K eth0 tx on >/dev/null
+	done
+done 2>/dev/null
+N1=$(node_ip 1)
+N2=$(node_ip 2)
+for n in 1 2; do
+	nsx "$TAG-n$n" sysctl -qw net.ipv4.ip_forward=1
+done
+
+PORT_TPUT=5201
+PORT_LAT=11111
+PORT_CRR=7000
+
+# --- (a) route: each node routes the other's instance /26 over the underlay
+ip -n "$TAG-n1" route add 10.18.0.64/26 via "$N2" dev up0
+ip -n "$TAG-n2" route add 10.18.0.0/26 via "$N1" dev up0
+
+# --- (b) k3s: flannel-like VXLAN, /32 routes for the k3s pair over it
+vx_mac() { ip -n "$TAG-n$1" -br link show flannel.1 | awk '{print $3}'; }
+for n in 1 2; do
+	ip -n "$TAG-n$n" link add flannel.1 type vxlan id 1 local "$(node_ip "$n")" dev up0 \
+		dstport 8472 nolearning
+	ip -n "$TAG-n$n" link set flannel.1 mtu 1450 up
+	ip -n "$TAG-n$n" addr add "10.42.$n.0/32" dev flannel.1
+done
+VXMAC1=$(vx_mac 1)
+VXMAC2=$(vx_mac 2)
+k3s_peer() { # k3s_peer N PEER PEER_MAC PEER_INSTANCE
+	local ns="$TAG-n$1"
+	ip -n "$ns" neigh add "10.42.$2.0" lladdr "$3" dev flannel.1 nud permanent
+	bridge -n "$ns" fdb append "$3" dev flannel.1 dst "$(node_ip "$2")"
+	ip -n "$ns" route add "$4/32" via "10.42.$2.0" dev flannel.1 onlink
+}
+k3s_peer 1 2 "$VXMAC2" "$S_K3S"
+k3s_peer 2 1 "$VXMAC1" "$C_K3S"
+
+SVC_K3S=10.43.20.1 # the benchmark's ClusterIP (ports 5201, 11111, 7000)
+
+# kube-proxy's nat table for COUNT service ports: the benchmark's three in
+# the middle of KUBE-SERVICES, every other service one port to a dummy pod.
+k3s_rules() {
+	local count=$1 i mid=$(($1 / 2)) svc ep port
+	echo "*raw"
+	echo ":PREROUTING ACCEPT [0:0]"
+	echo ":OUTPUT ACCEPT [0:0]"
+	# route is the untracked limit (kube-proxy's conntrack is K3s's cost only)
+	echo "-A PREROUTING -s $C_ROUTE/32 -j CT --notrack"
+	echo "-A PREROUTING -s $S_ROUTE/32 -j CT --notrack"
+	echo "COMMIT"
+	echo "*nat"
+	echo ":PREROUTING ACCEPT [0:0]"
+	echo ":INPUT ACCEPT [0:0]"
+	echo ":OUTPUT ACCEPT [0:0]"
+	echo ":POSTROUTING ACCEPT [0:0]"
+	echo ":KUBE-SERVICES - [0:0]"
+	echo ":KUBE-POSTROUTING - [0:0]"
+	echo ":KUBE-MARK-MASQ - [0:0]"
+	echo ":KUBE-NODEPORTS - [0:0]"
+	for ((i = 0; i < count; i++)); do
+		echo ":KUBE-SVC-$i - [0:0]"
+		echo ":KUBE-SEP-$i - [0:0]"
+	done
+	echo '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'
+	echo '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'
+	echo '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING'
+	echo '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN'
+	echo '-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000'
+	echo '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully'
+	echo '-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000'
+	for ((i = 0; i < count; i++)); do
+		if [ "$i" -ge "$mid" ] && [ "$i" -lt $((mid + 3)) ]; then
+			svc=$SVC_K3S
+			ep=$S_K3S
+			port=$(((i - mid) == 0 ? PORT_TPUT : (i - mid) == 1 ? PORT_LAT : PORT_CRR))
+		else
+			svc=10.43.$((100 + i / 250)).$((1 + i % 250))
+			ep=10.18.1.$((1 + i % 250))
+			port=80
+		fi
+		echo "-A KUBE-SERVICES -d $svc/32 -p tcp -m comment --comment \"default/svc-$i:p cluster IP\" -m tcp --dport $port -j KUBE-SVC-$i"
+		echo "-A KUBE-SVC-$i ! -s 10.18.0.0/16 -d $svc/32 -p tcp -m comment --comment \"default/svc-$i:p cluster IP\" -m tcp --dport $port -j KUBE-MARK-MASQ"
+		echo "-A KUBE-SVC-$i -m comment --comment \"default/svc-$i:p -> $ep:$port\" -j KUBE-SEP-$i"
+		echo "-A KUBE-SEP-$i -s $ep/32 -m comment --comment \"default/svc-$i:p\" -j KUBE-MARK-MASQ"
+		echo "-A KUBE-SEP-$i -p tcp -m comment --comment \"default/svc-$i:p\" -m tcp -j DNAT --to-destination $ep:$port"
+	done
+	echo '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS'
+	echo "COMMIT"
+}
+k3s_rules 10 >"$WORK/k3s10.rules"
+k3s_rules 10000 >"$WORK/k3s10k.rules"
+K3S_STATE=
+k3s_set() { # k3s_set 10|10k: what kube-proxy on every node would have written
+	[ "$K3S_STATE" = "$1" ] && return 0
+	local t0=$SECONDS n
+	for n in 1 2; do
+		nsx "$TAG-n$n" "iptables-$K3S_IPT-restore" <"$WORK/k3s$1.rules" ||
+			die "iptables-restore of $1 services failed on n$n"
+		# keep conntrack (global nf_conntrack_max) from filling with the CRR
+		# runs' TIME_WAIT entries: the only change to K3s's defaults
+		nsx "$TAG-n$n" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=5 ||
+			die "cannot shorten conntrack TIME_WAIT on n$n"
+	done
+	K3S_STATE=$1
+	echo "# k3s: $1 services installed on both nodes ($((SECONDS - t0)) s)"
+}
+
+# --- (c) oak: Instance IPs 10.30.N.1, service 10.30.100.5 -> soak
+I_COAK=10.30.1.1
+I_SOAK=10.30.2.1
+SVC_OAK=10.30.100.5
+{
+	echo "init $N1 up0 tc"
+	echo "local $I_COAK ve-coak $C_OAK $(inst_mac 1 coak)"
+	echo "remote $I_SOAK $N2"
+} >"$WORK/oak1"
+{
+	echo "init $N2 up0 tc"
+	echo "local $I_SOAK ve-soak $S_OAK $(inst_mac 2 soak)"
+	echo "remote $I_COAK $N1"
+} >"$WORK/oak2"
+for n in 1 2; do
+	oakdp "$n" batch <"$WORK/oak$n" >"$WORK/oak$n.log" 2>&1 || {
+		cat "$WORK/oak$n.log" >&2
+		die "oak-dp batch failed on n$n"
+	}
+done
+DECAP_HOOK=$(sed -n 's/.*decap at \([a-z]*\).*/\1/p' "$WORK/oak2.log" | head -1)
+echo "# oak n1: $(grep -m1 'decap at' "$WORK/oak1.log"); n2: $(grep -m1 'decap at' "$WORK/oak2.log")"
+OAK_STATE=
+oak_set() { # oak_set 10|10k
+	[ "$OAK_STATE" = "$1" ] && return 0
+	local t0=$SECONDS
+	if [ "$1" = 10k ]; then
+		oakdp 1 svc-bulk 10000 10.30.100.1 "$I_SOAK" || die "svc-bulk 10000 failed"
+	elif [ -z "$OAK_STATE" ]; then
+		oakdp 1 svc-bulk 10 10.30.100.1 "$I_SOAK" || die "svc-bulk 10 failed"
+	else # from 10,000 back to 10: drop the 9,990 others
+		awk 'BEGIN { for (i = 10; i < 10000; i++) {
+			v = 1 + i; printf "svc-del 10.30.%d.%d\n", 100 + int(v / 256), v % 256 } }' |
+			oakdp 1 batch >"$WORK/oakdel.log" 2>&1 || die "svc-del batch failed"
+	fi
+	OAK_STATE=$1
+	echo "# oak: $1 services on n1 ($((SECONDS - t0)) s)"
+}
+
+# ---------------------------------------------------------------- servers
+for s in soak sroute sk3s; do
+	topo_bg "$(inst_ns 2 "$s")" iperf3 -s -p $PORT_TPUT
+	topo_bg "$(inst_ns 2 "$s")" sockperf server --tcp -i 0.0.0.0 -p $PORT_LAT
+	topo_bg "$(inst_ns 2 "$s")" "$CRR_BIN" server $PORT_CRR
+done >"$WORK/servers.log" 2>&1
+sleep 1
+
+declare -A CLIENT=([route]=croute [k3s]=ck3s [k3s10k]=ck3s [oak]=coak [oak10k]=coak)
+declare -A DEST=([route]=$S_ROUTE [k3s]=$SVC_K3S [k3s10k]=$SVC_K3S [oak]=$SVC_OAK [oak10k]=$SVC_OAK)
+cx() { nsx "$(inst_ns 1 "${CLIENT[$1]}")" "${@:2}"; }
+
+prepare() {
+	case $1 in
+	k3s) k3s_set 10 ;;
+	k3s10k) k3s_set 10k ;;
+	oak) oak_set 10 ;;
+	oak10k) oak_set 10k ;;
+	esac
+}
+
+busy_start() {
+	local c
+	for ((c = 0; c < $(nproc); c++)); do
+		taskset -c "$c" chrt -i 0 sh -c 'while :; do :; done' &
+		BUSY_PIDS+=($!)
+	done
+}
+
+m_tput() { # Gbit/s received
+	cx "$1" iperf3 -c "${DEST[$1]}" -p $PORT_TPUT -t "$DUR" -J 2>/dev/null |
+		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' 2>/dev/null
+}
+m_lat() { # median round trip, us
+	cx "$1" sockperf ping-pong --tcp --full-rtt -i "${DEST[$1]}" -p $PORT_LAT -t "$2" 2>&1 |
+		awk '/percentile 50.000 =/ {printf "%.1f", $NF}'
+}
+m_crr() { # connections per second
+	cx "$1" "$CRR_BIN" client "${DEST[$1]}" $PORT_CRR "$DUR" | sed -n 's/.*rate=\([0-9]*\).*/\1/p'
+}
+
+declare -A VALS
+record() { # record CONFIG METRIC VALUE
+	VALS[$1.$2]="${VALS[$1.$2]:-} ${3:-nan}"
+}
+
+# connectivity check before measuring
+for c in route k3s oak; do
+	prepare "$c"
+	out=$(cx "$c" "$CRR_BIN" client "${DEST[$c]}" $PORT_CRR 0.2) || die "$c: no connection to ${DEST[$c]}: $out"
+done
+
+CONFIGS=(route k3s k3s10k oak oak10k)
+# ORDER="oak oak10k ..." (debugging): run exactly these, in this order, per round
+echo "# $ROUNDS rounds x ${CONFIGS[*]}; tput/lat/crr ${DUR} s, lat_idle ${LAT_IDLE_DUR} s; iptables $K3S_IPT; $(nproc) cpus"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for c in ${ORDER:-$(printf '%s\n' "${CONFIGS[@]}" | shuf)}; do
+		prepare "$c"
+		t=$(m_tput "$c")
+		busy_start
+		l=$(m_lat "$c" "$DUR")
+		busy_stop
+		li=$(m_lat "$c" "$LAT_IDLE_DUR")
+		k=$(m_crr "$c")
+		record "$c" tput "$t"
+		record "$c" lat "$l"
+		record "$c" lat_idle "$li"
+		record "$c" crr "$k"
+		printf 'round %d %-7s tput_gbps=%s lat_us=%s lat_idle_us=%s crr=%s\n' "$r" "$c" \
+			"${t:-nan}" "${l:-nan}" "${li:-nan}" "${k:-nan}"
+	done
+done
+
+median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if (!NR) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+M() { echo "${VALS[$1.$2]:-}" | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "nan"; else printf "%.2f", a / b }'; }
+
+echo "# oak n1 counters:"
+oakdp 1 stats | awk '$2 != 0 {print "#   n1 " $0}'
+oakdp 2 stats | awk '$2 != 0 {print "#   n2 " $0}'
+
+declare -A NAME=([route]=route [k3s]=k3s [k3s10k]=k3s_10k [oak]=oak [oak10k]=oak_10k)
+res=()
+for c in "${CONFIGS[@]}"; do
+	echo "median $c tput_gbps=$(M "$c" tput) lat_us=$(M "$c" lat) lat_idle_us=$(M "$c" lat_idle) crr=$(M "$c" crr)"
+done
+res+=("oak_vs_route_tput=$(ratio "$(M oak tput)" "$(M route tput)")")
+res+=("oak_vs_k3s_tput=$(ratio "$(M oak tput)" "$(M k3s tput)")")
+res+=("oak_vs_route_lat=$(ratio "$(M oak lat)" "$(M route lat)")")
+res+=("oak_vs_route_lat_idle=$(ratio "$(M oak lat_idle)" "$(M route lat_idle)")")
+res+=("oak_10k_vs_10_tput=$(ratio "$(M oak10k tput)" "$(M oak tput)")")
+res+=("oak_vs_route_crr=$(ratio "$(M oak crr)" "$(M route crr)")")
+res+=("oak_vs_route_crr_10k=$(ratio "$(M oak10k crr)" "$(M route crr)")")
+res+=("k3s_vs_route_tput=$(ratio "$(M k3s tput)" "$(M route tput)")")
+res+=("k3s_vs_route_lat=$(ratio "$(M k3s lat)" "$(M route lat)")")
+res+=("k3s_vs_route_crr=$(ratio "$(M k3s crr)" "$(M route crr)")")
+res+=("k3s_vs_route_crr_10k=$(ratio "$(M k3s10k crr)" "$(M route crr)")")
+for c in "${CONFIGS[@]}"; do
+	res+=("${NAME[$c]}_tput_gbps=$(M "$c" tput)" "${NAME[$c]}_lat_us=$(M "$c" lat)"
+		"${NAME[$c]}_lat_idle_us=$(M "$c" lat_idle)")
+done
+res+=("route_crr=$(M route crr)" "k3s_crr=$(M k3s crr)" "k3s_crr_10k=$(M k3s10k crr)"
+	"oak_crr=$(M oak crr)" "oak_crr_10k=$(M oak10k crr)")
+res+=("oak_decap_hook=${DECAP_HOOK:-unknown}" "rounds=$ROUNDS" "lat=sockperf_tcp_rtt_p50_busy")
+echo "RESULT ${res[*]}"
