@@ -7,8 +7,10 @@
  *   crr client IP PORT SECONDS  connect, write 1, read 1, close, repeat;
  *                               prints "crr conns=N secs=S rate=R fails=F"
  *
- * The server closes first, so TIME_WAIT stays on the server side and the
- * client's ephemeral ports are free again at once (as with netperf's CRR).
+ * The server closes first and the client waits for its FIN before closing,
+ * so TIME_WAIT stays on the server side and the client's ephemeral ports are
+ * free again at once: otherwise ~28k client ports in TIME_WAIT run out after
+ * a few seconds and later runs measure port exhaustion, not the path.
  * The client is one process, one connection at a time: the rate measures
  * the per-connection path (handshake, first-packet translation), not
  * concurrency.
@@ -86,8 +88,9 @@ static int client(const char *ip, int port, double secs)
 		/* a lost SYN or reply costs at most 2 s (and counts as a failure) */
 		setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 		setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+		/* reply, then the server's FIN: the client never closes first */
 		if (connect(s, (struct sockaddr *)&a, sizeof(a)) == 0 && write(s, &b, 1) == 1 &&
-		    read(s, &b, 1) == 1)
+		    read(s, &b, 1) == 1 && read(s, &b, 1) == 0)
 			conns++;
 		else
 			fails++;

@@ -22,13 +22,18 @@
 #
 # Per configuration and round: TCP throughput (iperf3, one stream, DUR s),
 # request/response round trip (sockperf TCP ping-pong --full-rtt, median,
-# DUR s) with a SCHED_IDLE busy loop on every CPU ("lat", the path's cost)
-# and without it for LAT_IDLE_DUR s ("lat_idle", includes waking idle vCPUs;
-# see /work/shared/MACHINE.md), and new TCP connections per second
-# (tools/bench/crr.c: connect, 1-byte request, 1-byte reply, close; DUR s).
+# DUR s) with a SCHED_IDLE busy loop on every CPU ("lat") and without it for
+# LAT_IDLE_DUR s ("lat_idle"; see /work/shared/MACHINE.md), and new TCP
+# connections per second (tools/bench/crr.c: connect, 1-byte request, 1-byte
+# reply, server closes; DUR s). Clients run on CPU 0; iperf3 and crr servers
+# on the last CPU; the sockperf server on CPU 0 too (LAT_CROSS_CPU=1: on the
+# last CPU, which adds a cross-CPU wakeup to every round trip). Instances
+# have MTU 1450 (topo.sh) on every path and tx offload on (TSO, as
+# containers have; topo.sh turns it off for checksum tests).
 #
-# usage: tools/bench/datapath.sh            (needs root; ~6-7 min by default)
+# usage: tools/bench/datapath.sh [ROUNDS]   (needs root; ~6 min by default)
 #   env: ROUNDS=3  DUR=5  LAT_IDLE_DUR=3  K3S_IPT=nft|legacy (iptables backend)
+#        LAT_CROSS_CPU=0|1  ORDER="cfg ..." (fixed order, for debugging)
 # Last line: RESULT name=value ... (ratios with 2 decimals, raw medians).
 set -uo pipefail
 
@@ -234,16 +239,25 @@ oak_set() { # oak_set 10|10k
 }
 
 # ---------------------------------------------------------------- servers
+# Servers on the last CPU, clients on CPU 0: two "nodes" on one machine get
+# a CPU each, and a run does not flip between same-CPU and cross-CPU wakeups
+# (sockperf's round trip differs by ~15 us between the two).
+# The latency server shares the client's CPU by default (LAT_CROSS_CPU=1:
+# the last CPU): a round trip then costs the path's work, not a cross-CPU
+# wakeup (an IPI, expensive in this VM) that dilutes the difference.
+SRV_CPU=$(($(nproc) - 1))
+CLI_CPU=0
+if [ "${LAT_CROSS_CPU:-0}" = 1 ]; then LAT_SRV_CPU=$SRV_CPU; else LAT_SRV_CPU=$CLI_CPU; fi
 for s in soak sroute sk3s; do
-	topo_bg "$(inst_ns 2 "$s")" iperf3 -s -p $PORT_TPUT
-	topo_bg "$(inst_ns 2 "$s")" sockperf server --tcp -i 0.0.0.0 -p $PORT_LAT
-	topo_bg "$(inst_ns 2 "$s")" "$CRR_BIN" server $PORT_CRR
+	topo_bg "$(inst_ns 2 "$s")" taskset -c "$SRV_CPU" iperf3 -s -p $PORT_TPUT
+	topo_bg "$(inst_ns 2 "$s")" taskset -c "$LAT_SRV_CPU" sockperf server --tcp -i 0.0.0.0 -p $PORT_LAT
+	topo_bg "$(inst_ns 2 "$s")" taskset -c "$SRV_CPU" "$CRR_BIN" server $PORT_CRR
 done >"$WORK/servers.log" 2>&1
 sleep 1
 
 declare -A CLIENT=([route]=croute [k3s]=ck3s [k3s10k]=ck3s [oak]=coak [oak10k]=coak)
 declare -A DEST=([route]=$S_ROUTE [k3s]=$SVC_K3S [k3s10k]=$SVC_K3S [oak]=$SVC_OAK [oak10k]=$SVC_OAK)
-cx() { nsx "$(inst_ns 1 "${CLIENT[$1]}")" "${@:2}"; }
+cx() { nsx "$(inst_ns 1 "${CLIENT[$1]}")" taskset -c "$CLI_CPU" "${@:2}"; }
 
 prepare() {
 	case $1 in
@@ -271,7 +285,8 @@ m_lat() { # median round trip, us
 		awk '/percentile 50.000 =/ {printf "%.1f", $NF}'
 }
 m_crr() { # connections per second
-	cx "$1" "$CRR_BIN" client "${DEST[$1]}" $PORT_CRR "$DUR" | sed -n 's/.*rate=\([0-9]*\).*/\1/p'
+	cx "$1" "$CRR_BIN" client "${DEST[$1]}" $PORT_CRR "$DUR" >"$WORK/crr.out"
+	sed -n 's/.*rate=\([0-9]*\).*/\1/p' "$WORK/crr.out"
 }
 
 declare -A VALS
@@ -301,8 +316,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		record "$c" lat "$l"
 		record "$c" lat_idle "$li"
 		record "$c" crr "$k"
-		printf 'round %d %-7s tput_gbps=%s lat_us=%s lat_idle_us=%s crr=%s\n' "$r" "$c" \
-			"${t:-nan}" "${l:-nan}" "${li:-nan}" "${k:-nan}"
+		printf 'round %d %-7s tput_gbps=%s lat_us=%s lat_idle_us=%s crr=%s crr_fails=%s\n' "$r" "$c" \
+			"${t:-nan}" "${l:-nan}" "${li:-nan}" "${k:-nan}" \
+			"$(sed -n 's/.*fails=\([0-9]*\).*/\1/p' "$WORK/crr.out")"
 	done
 done
 
