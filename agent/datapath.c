@@ -405,19 +405,16 @@ static int cmp_backend(const void *a, const void *b)
 int oak_dp_service_get(struct oak_dp *dp, uint32_t svc_ip, struct oak_svc_meta *meta,
 		       struct oak_svc_backend *backends, unsigned int max)
 {
-	int fd = map_fd(dp, dp->tc->maps.oak_svc_v1);
-	struct oak_svc_key key = {.addr = svc_ip};
-	struct oak_svc_val v;
+	int bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
+	struct oak_backend_key key = {.addr = svc_ip};
 	unsigned int i;
 
-	if (bpf_map_lookup_elem(fd, &key, &v))
+	if (bpf_map_lookup_elem(map_fd(dp, dp->tc->maps.oak_svc_v2), &svc_ip, meta))
 		return -errno;
-	*meta = v.meta;
 	for (i = 0; i < meta->count && i < max; i++) {
 		key.slot = i + 1;
-		if (bpf_map_lookup_elem(fd, &key, &v))
+		if (bpf_map_lookup_elem(bfd, &key, &backends[i]))
 			return -errno;
-		backends[i] = v.backend;
 	}
 	return 0;
 }
@@ -425,10 +422,10 @@ int oak_dp_service_get(struct oak_dp *dp, uint32_t svc_ip, struct oak_svc_meta *
 int oak_dp_service_set(struct oak_dp *dp, uint32_t svc_ip, enum oak_policy policy,
 		       uint32_t svc_id, const struct oak_svc_backend *backends, unsigned int n)
 {
-	int fd = map_fd(dp, dp->tc->maps.oak_svc_v1);
+	int sfd = map_fd(dp, dp->tc->maps.oak_svc_v2), bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
 	struct oak_svc_backend sorted[OAK_MAX_BACKENDS];
-	struct oak_svc_key key = {.addr = svc_ip};
-	struct oak_svc_val v, old;
+	struct oak_backend_key key = {.addr = svc_ip};
+	struct oak_svc_meta meta = {0}, old;
 	unsigned int i, old_count = 0, closest = 0;
 
 	if (n > OAK_MAX_BACKENDS)
@@ -440,47 +437,42 @@ int oak_dp_service_set(struct oak_dp *dp, uint32_t svc_ip, enum oak_policy polic
 	while (closest < n && latency_rank(&sorted[closest]) == latency_rank(&sorted[0]))
 		closest++;
 
-	memset(&v, 0, sizeof(v));
-	if (bpf_map_lookup_elem(fd, &key, &old) == 0) {
-		old_count = old.meta.count;
-		v.meta.rr_next = old.meta.rr_next;
+	if (bpf_map_lookup_elem(sfd, &svc_ip, &old) == 0) {
+		old_count = old.count;
+		meta.rr_next = old.rr_next;
 	}
 	/* backends first, then the count that makes them visible, then the stale */
 	for (i = 0; i < n; i++) {
-		struct oak_svc_val b = {0};
-
-		b.backend = sorted[i];
 		key.slot = i + 1;
-		if (bpf_map_update_elem(fd, &key, &b, BPF_ANY))
+		if (bpf_map_update_elem(bfd, &key, &sorted[i], BPF_ANY))
 			return -errno;
 	}
-	v.meta.count = n;
-	v.meta.closest_count = closest;
-	v.meta.policy = policy;
-	v.meta.svc_id = svc_id;
-	key.slot = 0;
-	if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
+	meta.count = n;
+	meta.closest_count = closest;
+	meta.policy = policy;
+	meta.svc_id = svc_id;
+	if (bpf_map_update_elem(sfd, &svc_ip, &meta, BPF_ANY))
 		return -errno;
 	for (i = n; i < old_count; i++) {
 		key.slot = i + 1;
-		bpf_map_delete_elem(fd, &key);
+		bpf_map_delete_elem(bfd, &key);
 	}
 	return 0;
 }
 
 int oak_dp_service_del(struct oak_dp *dp, uint32_t svc_ip)
 {
-	int fd = map_fd(dp, dp->tc->maps.oak_svc_v1);
-	struct oak_svc_key key = {.addr = svc_ip};
-	struct oak_svc_val v;
+	int sfd = map_fd(dp, dp->tc->maps.oak_svc_v2), bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
+	struct oak_backend_key key = {.addr = svc_ip};
+	struct oak_svc_meta meta;
 	unsigned int i;
 
-	if (bpf_map_lookup_elem(fd, &key, &v))
+	if (bpf_map_lookup_elem(sfd, &svc_ip, &meta))
 		return errno == ENOENT ? 0 : -errno;
-	bpf_map_delete_elem(fd, &key);
-	for (i = 0; i < v.meta.count; i++) {
+	bpf_map_delete_elem(sfd, &svc_ip);
+	for (i = 0; i < meta.count; i++) {
 		key.slot = i + 1;
-		bpf_map_delete_elem(fd, &key);
+		bpf_map_delete_elem(bfd, &key);
 	}
 	return 0;
 }

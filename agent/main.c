@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <jansson.h>
 
 #include <oak/log.h>
 
@@ -447,6 +448,92 @@ static void send_query(struct oak_node *n, const char *job, uint32_t addr)
 	publish_node(n, OAK_T_TABLEQUERY_REQ, oak_msg_table_query_encode(&q), false);
 }
 
+/* Interests outlive the agent like the maps they fill: kept in
+ * <state_dir>/interests.json so a restarted agent still updates and drops
+ * what its predecessor programmed. */
+static void interests_save(struct oak_node *n)
+{
+	json_t *arr = json_array();
+	char path[600], tmp[610], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	for (struct oak_interest *i = n->interests; i && arr; i = i->next) {
+		json_t *insts = json_array();
+
+		for (size_t k = 0; k < i->n_inst && insts; k++)
+			json_array_append_new(
+			    insts, json_pack("{s:s,s:s,s:s,s:s}", "ip", ipstr(i->inst[k].inst_ip, a),
+					     "node_ip", ipstr(i->inst[k].node_ip, b), "node_id",
+					     i->inst[k].node_id, "state",
+					     oak_instance_state_name(i->inst[k].state)));
+		json_array_append_new(
+		    arr, json_pack("{s:s,s:s,s:I,s:I,s:b,s:b,s:o}", "job", i->job, "service_id",
+				   i->service_id, "rr_ip", (json_int_t)i->rr_ip, "closest_ip",
+				   (json_int_t)i->closest_ip, "have_table", i->have_table,
+				   "by_instance", i->by_instance, "instances",
+				   insts ? insts : json_array()));
+	}
+	snprintf(path, sizeof(path), "%.512s/interests.json", n->state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (!arr || json_dump_file(arr, tmp, JSON_COMPACT) || rename(tmp, path))
+		oak_log(WARN, "interests: cannot save %s", path);
+	json_decref(arr);
+}
+
+static void interests_load(struct oak_node *n)
+{
+	char path[600];
+	json_t *arr, *o;
+	size_t idx;
+
+	snprintf(path, sizeof(path), "%.512s/interests.json", n->state_dir);
+	arr = json_load_file(path, 0, NULL);
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		return;
+	}
+	json_array_foreach(arr, idx, o)
+	{
+		struct oak_interest *it = calloc(1, sizeof(*it));
+		json_t *insts = json_object_get(o, "instances"), *e;
+		const char *job = json_string_value(json_object_get(o, "job"));
+		size_t k;
+
+		if (!it || !job) {
+			free(it);
+			continue;
+		}
+		snprintf(it->job, sizeof(it->job), "%s", job);
+		snprintf(it->service_id, sizeof(it->service_id), "%s",
+			 json_string_value(json_object_get(o, "service_id")) ?: "");
+		it->rr_ip = (uint32_t)json_integer_value(json_object_get(o, "rr_ip"));
+		it->closest_ip = (uint32_t)json_integer_value(json_object_get(o, "closest_ip"));
+		it->have_table = json_is_true(json_object_get(o, "have_table"));
+		it->by_instance = json_is_true(json_object_get(o, "by_instance"));
+		it->n_inst = json_array_size(insts);
+		it->inst = calloc(it->n_inst ? it->n_inst : 1, sizeof(*it->inst));
+		if (!it->inst) {
+			free(it);
+			continue;
+		}
+		json_array_foreach(insts, k, e)
+		{
+			const char *st = json_string_value(json_object_get(e, "state"));
+
+			it->inst[k].inst_ip = ip4(json_string_value(json_object_get(e, "ip")));
+			it->inst[k].node_ip = ip4(json_string_value(json_object_get(e, "node_ip")));
+			snprintf(it->inst[k].node_id, sizeof(it->inst[k].node_id), "%s",
+				 json_string_value(json_object_get(e, "node_id")) ?: "");
+			if (!st || oak_instance_state_parse(st, &it->inst[k].state))
+				it->inst[k].state = OAK_INSTANCE_FAILED;
+		}
+		it->last_used_ms = oak_now_ms();
+		it->next = n->interests;
+		n->interests = it;
+		oak_log(INFO, "interest: %s kept from %s", it->job, path);
+	}
+	json_decref(arr);
+}
+
 static struct oak_interest *interest_get(struct oak_node *n, const char *job)
 {
 	struct oak_interest *it = interest_find(n, job);
@@ -497,6 +584,7 @@ static void interest_drop(struct oak_node *n, struct oak_interest *it)
 	oak_log(INFO, "interest: %s dropped (idle)", it->job);
 	free(it->inst);
 	free(it);
+	interests_save(n);
 }
 
 static void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len,
@@ -553,8 +641,12 @@ static void on_table(struct oak_bus *bus, const char *topic, const void *p, size
 		it->rr_ip = ip4(t.rr_ip);
 	if (t.closest_ip[0])
 		it->closest_ip = ip4(t.closest_ip);
+	if (qip && qip != it->rr_ip && qip != it->closest_ip)
+		for (size_t k = 0; k < it->n_inst; k++)
+			it->by_instance |= it->inst[k].inst_ip == qip;
 	oak_log(INFO, "table: %s, %zu instances", it->job, it->n_inst);
 	program_service(n, it);
+	interests_save(n);
 out:
 	oak_msg_service_table_free(&t);
 }
@@ -623,7 +715,7 @@ static void check_interests(struct oak_node *n)
 		next = it->next;
 		for (struct oak_instance *in = n->insts; in; in = in->next)
 			local |= !strcmp(in->d.job_name, it->job);
-		if (local)
+		if (local || (it->by_instance && it->n_inst))
 			it->last_used_ms = now;
 		else if (now - it->last_used_ms > idle)
 			interest_drop(n, it);
@@ -1445,6 +1537,14 @@ int main(int argc, char **argv)
 	if (subscribe_all(n)) {
 		oak_log(ERROR, "bus: cannot subscribe");
 		return 1;
+	}
+	interests_load(n);
+	for (struct oak_interest *it = n->interests; it; it = it->next) {
+		char topic[OAK_TOPIC_LEN];
+
+		job_topic(it->job, topic, sizeof(topic));
+		if (topic[0])
+			oak_bus_subscribe(n->bus, topic, on_table, n);
 	}
 	adopt_records(n);
 

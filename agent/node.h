@@ -32,6 +32,8 @@ struct oak_interest {
 	struct oak_remote *inst;
 	size_t n_inst;
 	bool have_table;
+	bool by_instance; /* learned for an Instance IP (a reply path): no CT
+			   * entry shows its use, so it is kept while its table has instances */
 	int64_t last_used_ms;
 	struct oak_interest *next;
 };

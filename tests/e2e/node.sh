@@ -86,7 +86,7 @@ check "n1 says hello with its underlay address" bus_has "nodes/$N1/hello" "\"und
 check "n2 says hello" bus_has "nodes/$N2/hello" "\"node_id\":\"$N2\""
 check "n1 is online (retained status)" bus_has "nodes/$N1/status" '"online":true'
 check "n1 reports resources from /proc (vcpus, memory, native runtime)" \
-	bus_has "nodes/$N1/information" "\"vcpus\":$(nproc),.*\"memory_mb\":[1-9].*native"
+	bash -c "$(declare -f bus_has); WORK=$WORK; bus_has nodes/$N1/information '\"vcpus\":$(nproc)[,}]' && bus_has nodes/$N1/information '\"memory_mb\":[1-9]' && bus_has nodes/$N1/information '\"native\"'"
 sleep 4.5
 reports=$(bus_count "nodes/$N1/information" .)
 check "n1 reports at least every report interval (2 s): $reports reports" test "$reports" -ge 3
