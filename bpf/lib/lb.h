@@ -12,10 +12,7 @@
 
 static __always_inline struct oak_svc_meta *svc_meta(__be32 addr)
 {
-	struct oak_svc_key key = {.addr = addr, .slot = 0};
-	struct oak_svc_val *v = bpf_map_lookup_elem(&oak_svc_v1, &key);
-
-	return v ? &v->meta : NULL;
+	return bpf_map_lookup_elem(&oak_svc_v2, &addr);
 }
 
 /*
@@ -30,19 +27,23 @@ static __always_inline struct oak_svc_meta *svc_meta(__be32 addr)
  */
 __noinline __be32 lb_probe(__be32 svc_addr, __u32 turn, __u32 n, __u32 count)
 {
-	struct oak_svc_key key = {.addr = svc_addr};
-	struct oak_svc_val *v;
+	struct oak_backend_key key = {.addr = svc_addr};
+	struct oak_svc_backend *v;
 	__be32 addr;
 	__u32 i;
 
 	if (n == 0)
 		return 0;
-	for (i = 0; i < OAK_MAX_BACKENDS && i < count; i++) {
-		key.slot = i < n ? ((turn + i) % n) + 1 : i + 1;
-		v = bpf_map_lookup_elem(&oak_svc_v1, &key);
+	for (i = 0; i < OAK_MAX_BACKENDS; i++) {
+		__u32 slot = i < n ? ((turn + i) % n) + 1 : i + 1;
+
+		if (i >= count)
+			break;
+		key.slot = slot;
+		v = bpf_map_lookup_elem(&oak_backend_v1, &key);
 		if (!v)
 			continue;
-		addr = v->backend.inst_ip;
+		addr = v->inst_ip;
 		if (bpf_map_lookup_elem(&oak_inst_v1, &addr))
 			return addr;
 	}

@@ -9,15 +9,25 @@
 
 #include "common.h"
 
-/* Service IP slots: slot 0 the service, 1..n its backends. */
+/* Service IP -> its policy, backend count and round-robin turn. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, OAK_SVC_ENTRIES);
-	__type(key, struct oak_svc_key);
-	__type(value, struct oak_svc_val);
+	__type(key, __be32);
+	__type(value, struct oak_svc_meta);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} oak_svc_v1 SEC(".maps");
+} oak_svc_v2 SEC(".maps");
+
+/* (Service IP, slot 1..count) -> backend, sorted by latency from this node. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OAK_BACKEND_ENTRIES);
+	__type(key, struct oak_backend_key);
+	__type(value, struct oak_svc_backend);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} oak_backend_v1 SEC(".maps");
 
 /* Instance IP -> where it runs. */
 struct {

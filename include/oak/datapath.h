@@ -23,14 +23,16 @@
 #define OAK_INSTANCE_MTU	1450
 
 #define OAK_MAX_BACKENDS	64	/* instances one Service IP balances over */
-#define OAK_SVC_ENTRIES		262144	/* service slots (1 + backends per Service IP) */
+#define OAK_SVC_ENTRIES		131072	/* Service IPs */
+#define OAK_BACKEND_ENTRIES	524288	/* backend slots over all Service IPs */
 #define OAK_INST_ENTRIES	65536	/* Instance IPs known to a node */
 #define OAK_LOCAL_ENTRIES	4096	/* instance veths on one node */
 #define OAK_CT_ENTRIES		262144	/* tracked flows (LRU) */
 #define OAK_EVENTS_BYTES	(256 * 1024)
 
 /* Map names (pinned under /sys/fs/bpf/oak/<node-id>/<name>). */
-#define OAK_MAP_SVC	"oak_svc_v1"
+#define OAK_MAP_SVC	"oak_svc_v2"
+#define OAK_MAP_BACKEND	"oak_backend_v1"
 #define OAK_MAP_INST	"oak_inst_v1"
 #define OAK_MAP_LOCAL	"oak_local_v1"
 #define OAK_MAP_CT	"oak_ct_v1"
@@ -45,15 +47,9 @@ enum oak_policy {
 };
 
 /*
- * oak_svc_v1: one Service IP is 1 + n entries. Slot 0 is the service itself
- * (struct oak_svc_meta), slots 1..n its backends (struct oak_svc_backend).
+ * A Service IP is one oak_svc_v2 entry (its policy and turn) and count
+ * oak_backend_v1 entries, slots 1..count.
  */
-struct oak_svc_key {
-	__be32 addr;	/* Service IP */
-	__u16 slot;	/* 0: the service; 1..count: a backend */
-	__u16 pad;
-};
-
 struct oak_svc_meta {
 	__u16 count;		/* backends in slots 1..count */
 	__u16 closest_count;	/* slots 1..closest_count share the lowest latency */
@@ -61,6 +57,12 @@ struct oak_svc_meta {
 	__u8 pad[3];
 	__u32 rr_next;		/* next turn; advanced atomically per new flow */
 	__u32 svc_id;		/* the cluster's id of the service, for logs */
+};
+
+struct oak_backend_key {
+	__be32 addr;	/* Service IP */
+	__u16 slot;	/* 1..count */
+	__u16 pad;
 };
 
 /*
@@ -71,14 +73,6 @@ struct oak_svc_meta {
 struct oak_svc_backend {
 	__be32 inst_ip;		/* Instance IP of the backend */
 	__u32 latency_us;	/* RTT from this node to the backend's node; 0 = unknown */
-	__u32 pad[2];
-};
-
-struct oak_svc_val {
-	union {
-		struct oak_svc_meta meta;	/* slot 0 */
-		struct oak_svc_backend backend;	/* slots 1..count */
-	};
 };
 
 /*

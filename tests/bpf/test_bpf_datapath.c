@@ -92,7 +92,7 @@ static struct inst insts[NINST] = {
 struct env {
 	struct oak_tc *tc;
 	struct oak_xdp *xdp;
-	int svc, inst, local, ct, cfg, stats, events;
+	int svc, backend, inst, local, ct, cfg, stats, events;
 	int p_inst, p_up, p_xdp;
 	int ncpu;
 	int up_ifindex;
@@ -512,21 +512,22 @@ struct be {
 
 static int svc_put(uint32_t addr, uint8_t policy, uint16_t closest, int n, const struct be *b)
 {
-	struct oak_svc_key k = {.addr = addr};
-	struct oak_svc_val v;
+	struct oak_backend_key k = {.addr = addr};
+	struct oak_svc_meta m;
+	struct oak_svc_backend v;
 
-	memset(&v, 0, sizeof(v));
-	v.meta.count = n;
-	v.meta.closest_count = closest;
-	v.meta.policy = policy;
-	if (bpf_map_update_elem(E.svc, &k, &v, BPF_ANY))
+	memset(&m, 0, sizeof(m));
+	m.count = n;
+	m.closest_count = closest;
+	m.policy = policy;
+	if (bpf_map_update_elem(E.svc, &addr, &m, BPF_ANY))
 		return -1;
 	for (int i = 0; i < n; i++) {
 		memset(&v, 0, sizeof(v));
 		k.slot = i + 1;
-		v.backend.inst_ip = b[i].ip;
-		v.backend.latency_us = b[i].lat;
-		if (bpf_map_update_elem(E.svc, &k, &v, BPF_ANY))
+		v.inst_ip = b[i].ip;
+		v.latency_us = b[i].lat;
+		if (bpf_map_update_elem(E.backend, &k, &v, BPF_ANY))
 			return -1;
 	}
 	return 0;
@@ -534,12 +535,11 @@ static int svc_put(uint32_t addr, uint8_t policy, uint16_t closest, int n, const
 
 static uint32_t svc_rr_next(uint32_t addr)
 {
-	struct oak_svc_key k = {.addr = addr};
-	struct oak_svc_val v;
+	struct oak_svc_meta m;
 
-	if (bpf_map_lookup_elem(E.svc, &k, &v))
+	if (bpf_map_lookup_elem(E.svc, &addr, &m))
 		return 0;
-	return v.meta.rr_next;
+	return m.rr_next;
 }
 
 static void ct_flush(void)
@@ -1848,7 +1848,8 @@ static int setup_bpf(void)
 	/* the file descriptors keep the maps: no pin outlives the setup */
 	unpin_all();
 
-	E.svc = bpf_map__fd(E.tc->maps.oak_svc_v1);
+	E.svc = bpf_map__fd(E.tc->maps.oak_svc_v2);
+	E.backend = bpf_map__fd(E.tc->maps.oak_backend_v1);
 	E.inst = bpf_map__fd(E.tc->maps.oak_inst_v1);
 	E.local = bpf_map__fd(E.tc->maps.oak_local_v1);
 	E.ct = bpf_map__fd(E.tc->maps.oak_ct_v1);

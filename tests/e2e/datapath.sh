@@ -45,9 +45,8 @@ node_cmds() {
 declare -A FILLER
 for n in 1 2 3; do
 	node_cmds "$n" >"/tmp/$TAG-fill$n"
-	nsx "$TAG-n$n" "$OAK_BIN/oak-dp" -n "$TAG-n$n" batch --hold <"/tmp/$TAG-fill$n" >"/tmp/$TAG-fill$n.log" 2>&1 &
-	FILLER[$n]=$!
-	TOPO_PIDS+=($!)
+	topo_bg "$TAG-n$n" "$OAK_BIN/oak-dp" -n "$TAG-n$n" batch --hold <"/tmp/$TAG-fill$n" >"/tmp/$TAG-fill$n.log" 2>&1
+	FILLER[$n]=$TOPO_LAST_PID
 done
 for n in 1 2 3; do
 	for _ in $(seq 50); do grep -q "batch done" "/tmp/$TAG-fill$n.log" && break; sleep 0.1; done
@@ -56,7 +55,7 @@ for n in 1 2 3; do
 done
 
 for i in a b d f e; do
-	topo_bg "$(inst_ns "${NODE[$i]}" "$i")" $PEER serve "$i"
+	topo_bg "$(inst_ns "${NODE[$i]}" "$i")" $PEER serve "$i" >/dev/null
 done
 sleep 1
 

@@ -92,10 +92,14 @@ inst_ns() { echo "$TAG-n$1-$2"; }
 inst_mac() { ip -n "$(inst_ns "$1" "$2")" -br link show eth0 | awk '{print $3}'; }
 
 # Start a background process in a namespace; it is killed by topo_cleanup.
+# nsenter execs the command, so the recorded pid is the process itself.
+# Call it directly (not in a pipeline or $(...)) so the pid is recorded here;
+# TOPO_LAST_PID is the pid.
 topo_bg() {
 	local ns=$1
 	shift
-	nsx "$ns" "$@" &
+	nsenter --net="/run/netns/$ns" "$@" &
+	TOPO_LAST_PID=$!
 	TOPO_PIDS+=($!)
 }
 
