@@ -40,7 +40,7 @@ static const char usage[] =
 	"  show SVC_IP                               a Service IP's table\n"
 	"  stats                                     per-verdict counters\n"
 	"  watch                                     print unknown-address events until killed\n"
-	"  batch [--hold]                            run commands from stdin, one a line;\n"
+	"  batch [--hold] [FILE]                     run commands from FILE (or stdin), one a line;\n"
 	"                                            --hold: stay alive after EOF until killed\n"
 	"  purge                                     detach the uplink and unpin everything\n";
 
@@ -349,10 +349,16 @@ static int run_cmd(struct oak_dp *dp, const char *cmd, int argc, char **argv)
 static int cmd_batch(struct oak_dp *dp, int argc, char **argv)
 {
 	bool hold = argc > 0 && !strcmp(argv[0], "--hold");
+	const char *path = argc > (hold ? 1 : 0) ? argv[hold ? 1 : 0] : NULL;
+	FILE *in = stdin;
 	char line[1024];
 	int rc = 0, lineno = 0;
 
-	while (fgets(line, sizeof(line), stdin)) {
+	if (path && !(in = fopen(path, "r"))) {
+		fprintf(stderr, "oak-dp: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), in)) {
 		char *args[72], *tok, *save = NULL;
 		int n = 0;
 
@@ -373,6 +379,8 @@ static int cmd_batch(struct oak_dp *dp, int argc, char **argv)
 			rc = 1;
 		}
 	}
+	if (in != stdin)
+		fclose(in);
 	printf("batch done rc=%d\n", rc);
 	fflush(stdout);
 	if (hold) {

@@ -14,6 +14,7 @@ PEER="python3 $ROOT/tests/e2e/peer.py"
 [ "$(id -u)" -eq 0 ] || { echo "demo: needs root (namespaces, BPF)" >&2; exit 1; }
 [ -x "$OAK_BIN/oak-dp" ] || { echo "demo: build first (make build)" >&2; exit 1; }
 trap topo_cleanup EXIT
+trap "exit 1" INT TERM
 topo_cleanup 2>/dev/null || true
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -8,6 +8,7 @@ TAG=${TAG:-oke$$}
 source "$HERE/topo.sh"
 PEER="python3 $HERE/peer.py"
 trap topo_cleanup EXIT
+trap "exit 1" INT TERM
 
 topo_switch
 for n in 1 2 3; do topo_node "$n"; done
@@ -45,7 +46,7 @@ node_cmds() {
 declare -A FILLER
 for n in 1 2 3; do
 	node_cmds "$n" >"/tmp/$TAG-fill$n"
-	topo_bg "$TAG-n$n" "$OAK_BIN/oak-dp" -n "$TAG-n$n" batch --hold <"/tmp/$TAG-fill$n" >"/tmp/$TAG-fill$n.log" 2>&1
+	topo_bg "$TAG-n$n" "$OAK_BIN/oak-dp" -n "$TAG-n$n" batch --hold "/tmp/$TAG-fill$n" >"/tmp/$TAG-fill$n.log" 2>&1
 	FILLER[$n]=$TOPO_LAST_PID
 done
 for n in 1 2 3; do
