@@ -11,26 +11,26 @@
 
 #include <oak/msg.h>
 
-#define OAK_NETNS_LEN 64
+#define OAK_NETNS_LEN  64
 #define OAK_IFNAME_LEN 16
 
 struct oak_instance {
-	struct oak_msg_deploy d;	/* what the cluster asked for */
+	struct oak_msg_deploy d; /* what the cluster asked for */
 	enum oak_instance_state state;
-	char netns[OAK_NETNS_LEN];	/* /run/netns/<netns> */
-	char veth[OAK_IFNAME_LEN];	/* host side; eth0 inside */
-	char ns_ip[16];			/* address in the node's block */
-	char cgroup[128];		/* relative cgroup path: oak/<node>/<key> */
-	pid_t pid;			/* 0: not running */
-	uint64_t pid_start;		/* /proc/<pid>/stat starttime: guards pid reuse */
-	uint32_t restarts;		/* consecutive failed runs */
+	char netns[OAK_NETNS_LEN]; /* /run/netns/<netns> */
+	char veth[OAK_IFNAME_LEN]; /* host side; eth0 inside */
+	char ns_ip[16];		   /* address in the node's block */
+	char cgroup[128];	   /* relative cgroup path: oak/<node>/<key> */
+	pid_t pid;		   /* 0: not running */
+	uint64_t pid_start;	   /* /proc/<pid>/stat starttime: guards pid reuse */
+	uint32_t restarts;	   /* consecutive failed runs */
 	int32_t exit_code;
 	char reason[256];
 
 	/* runtime-only, not in the record */
 	int pidfd;
-	int64_t started_ms;		/* monotonic */
-	int64_t restart_at_ms;		/* monotonic; 0 = none pending */
+	int64_t started_ms;    /* monotonic */
+	int64_t restart_at_ms; /* monotonic; 0 = none pending */
 	bool adopted;
 	struct oak_instance *next;
 };

@@ -40,35 +40,34 @@
 #define MAX_POLL	 (8 + 4096)
 
 static const struct oak_cfg_key keys[] = {
-	{"node_id", OAK_CFG_STR, NULL, "node id, unique in the cluster (default: hostname)"},
-	{"broker_host", OAK_CFG_STR, "127.0.0.1", "cluster MQTT broker host"},
-	{"broker_port", OAK_CFG_INT, "1883", "cluster MQTT broker port (8883 usual with TLS)"},
-	{"broker_username", OAK_CFG_STR, NULL, "MQTT user name (optional)"},
-	{"broker_password", OAK_CFG_STR, NULL, "MQTT password (optional)"},
-	{"broker_cafile", OAK_CFG_STR, NULL, "CA certificate: TLS on when set"},
-	{"broker_certfile", OAK_CFG_STR, NULL, "client certificate for TLS (optional)"},
-	{"broker_keyfile", OAK_CFG_STR, NULL, "client key for TLS (optional)"},
-	{"keepalive", OAK_CFG_INT, "5", "MQTT keepalive in seconds (libmosquitto minimum 5)"},
-	{"report_interval", OAK_CFG_INT, "10",
-	 "seconds between resource reports at the latest (sooner on significant change)"},
-	{"node_ip", OAK_CFG_STR, NULL, "underlay IPv4 address: tunnel endpoint (required)"},
-	{"uplink", OAK_CFG_STR, NULL, "underlay interface (required)"},
-	{"uplink_mode", OAK_CFG_STR, "auto", "decapsulation hook: auto, tc or xdp"},
-	{"subnet", OAK_CFG_STR, NULL,
-	 "instance subnet, a /26 of 10.18.0.0/16; normally assigned by the cluster"},
-	{"latitude", OAK_CFG_DOUBLE, "0", "node location: latitude"},
-	{"longitude", OAK_CFG_DOUBLE, "0", "node location: longitude"},
-	{"location_set", OAK_CFG_BOOL, "false", "report latitude/longitude"},
-	{"runtimes", OAK_CFG_STR, "native,container",
-	 "runtimes to offer, comma-separated; offered only when available"},
-	{"state_dir", OAK_CFG_STR, NULL, "instance records and logs (default /var/lib/oak/<node_id>)"},
-	{"restart_tries", OAK_CFG_INT, "3", "local restarts of a crashed instance before DEAD"},
-	{"restart_backoff_ms", OAK_CFG_INT, "1000", "first restart delay, doubled each try"},
-	{"stop_timeout_ms", OAK_CFG_INT, "3000", "SIGTERM to SIGKILL on undeploy"},
-	{"interest_idle", OAK_CFG_INT, "10", "seconds an unused service interest is kept"},
-	{"instance_tx_offload", OAK_CFG_BOOL, "false",
-	 "leave tx checksum offload on inside instances"},
-	{"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
+    {"node_id", OAK_CFG_STR, NULL, "node id, unique in the cluster (default: hostname)"},
+    {"broker_host", OAK_CFG_STR, "127.0.0.1", "cluster MQTT broker host"},
+    {"broker_port", OAK_CFG_INT, "1883", "cluster MQTT broker port (8883 usual with TLS)"},
+    {"broker_username", OAK_CFG_STR, NULL, "MQTT user name (optional)"},
+    {"broker_password", OAK_CFG_STR, NULL, "MQTT password (optional)"},
+    {"broker_cafile", OAK_CFG_STR, NULL, "CA certificate: TLS on when set"},
+    {"broker_certfile", OAK_CFG_STR, NULL, "client certificate for TLS (optional)"},
+    {"broker_keyfile", OAK_CFG_STR, NULL, "client key for TLS (optional)"},
+    {"keepalive", OAK_CFG_INT, "5", "MQTT keepalive in seconds (libmosquitto minimum 5)"},
+    {"report_interval", OAK_CFG_INT, "10",
+     "seconds between resource reports at the latest (sooner on significant change)"},
+    {"node_ip", OAK_CFG_STR, NULL, "underlay IPv4 address: tunnel endpoint (required)"},
+    {"uplink", OAK_CFG_STR, NULL, "underlay interface (required)"},
+    {"uplink_mode", OAK_CFG_STR, "auto", "decapsulation hook: auto, tc or xdp"},
+    {"subnet", OAK_CFG_STR, NULL,
+     "instance subnet, a /26 of 10.18.0.0/16; normally assigned by the cluster"},
+    {"latitude", OAK_CFG_DOUBLE, "0", "node location: latitude"},
+    {"longitude", OAK_CFG_DOUBLE, "0", "node location: longitude"},
+    {"location_set", OAK_CFG_BOOL, "false", "report latitude/longitude"},
+    {"runtimes", OAK_CFG_STR, "native,container",
+     "runtimes to offer, comma-separated; offered only when available"},
+    {"state_dir", OAK_CFG_STR, NULL, "instance records and logs (default /var/lib/oak/<node_id>)"},
+    {"restart_tries", OAK_CFG_INT, "3", "local restarts of a crashed instance before DEAD"},
+    {"restart_backoff_ms", OAK_CFG_INT, "1000", "first restart delay, doubled each try"},
+    {"stop_timeout_ms", OAK_CFG_INT, "3000", "SIGTERM to SIGKILL on undeploy"},
+    {"interest_idle", OAK_CFG_INT, "10", "seconds an unused service interest is kept"},
+    {"instance_tx_offload", OAK_CFG_BOOL, "false", "leave tx checksum offload on inside instances"},
+    {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
 int64_t oak_now_ms(void)
@@ -260,9 +259,10 @@ static void send_info(struct oak_node *n)
 	m.vcpus_free = cpus * (100.0 - n->cpu_percent) / 100.0;
 	m.memory_mb = n->mem.total_mb;
 	m.memory_free_mb = n->mem.available_mb;
-	m.memory_percent = n->mem.total_mb ? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) /
-						     (double)n->mem.total_mb
-					   : 0;
+	m.memory_percent =
+	    n->mem.total_mb
+		? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) / (double)n->mem.total_mb
+		: 0;
 	snprintf(m.architecture, sizeof(m.architecture), "%s", n->arch);
 	m.virtualization = n->runtimes;
 	m.gpus = n->gpus;
@@ -316,7 +316,7 @@ static void maybe_report(struct oak_node *n)
 {
 	int64_t now = oak_now_ms(), iv = oak_config_int(n->cfg, "report_interval") * 1000;
 	double memp = n->mem.total_mb ? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) /
-						(double)n->mem.total_mb
+					    (double)n->mem.total_mb
 				      : 0;
 
 	if (now - n->cpu_prev_ms >= 2000) {
@@ -353,8 +353,7 @@ static struct oak_interest *interest_find(struct oak_node *n, const char *job)
 
 static bool state_live(enum oak_instance_state s)
 {
-	return s == OAK_INSTANCE_RUNNING || s == OAK_INSTANCE_CREATING ||
-	       s == OAK_INSTANCE_CREATED;
+	return s == OAK_INSTANCE_RUNNING || s == OAK_INSTANCE_CREATING || s == OAK_INSTANCE_CREATED;
 }
 
 /* does any interest other than skip list this remote Instance IP? */
@@ -431,8 +430,7 @@ static void job_topic(const char *job, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-static void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len,
-		     void *arg);
+static void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 
 static void send_query(struct oak_node *n, const char *job, uint32_t addr)
 {
@@ -460,17 +458,18 @@ static void interests_save(struct oak_node *n)
 		json_t *insts = json_array();
 
 		for (size_t k = 0; k < i->n_inst && insts; k++)
-			json_array_append_new(
-			    insts, json_pack("{s:s,s:s,s:s,s:s}", "ip", ipstr(i->inst[k].inst_ip, a),
-					     "node_ip", ipstr(i->inst[k].node_ip, b), "node_id",
-					     i->inst[k].node_id, "state",
-					     oak_instance_state_name(i->inst[k].state)));
-		json_array_append_new(
-		    arr, json_pack("{s:s,s:s,s:I,s:I,s:b,s:b,s:o}", "job", i->job, "service_id",
-				   i->service_id, "rr_ip", (json_int_t)i->rr_ip, "closest_ip",
-				   (json_int_t)i->closest_ip, "have_table", i->have_table,
-				   "by_instance", i->by_instance, "instances",
-				   insts ? insts : json_array()));
+			json_array_append_new(insts,
+					      json_pack("{s:s,s:s,s:s,s:s}", "ip",
+							ipstr(i->inst[k].inst_ip, a), "node_ip",
+							ipstr(i->inst[k].node_ip, b), "node_id",
+							i->inst[k].node_id, "state",
+							oak_instance_state_name(i->inst[k].state)));
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:b,s:b,s:o}", "job", i->job,
+						     "service_id", i->service_id, "rr_ip",
+						     (json_int_t)i->rr_ip, "closest_ip",
+						     (json_int_t)i->closest_ip, "have_table",
+						     i->have_table, "by_instance", i->by_instance,
+						     "instances", insts ? insts : json_array()));
 	}
 	snprintf(path, sizeof(path), "%.512s/interests.json", n->state_dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -587,8 +586,7 @@ static void interest_drop(struct oak_node *n, struct oak_interest *it)
 	interests_save(n);
 }
 
-static void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len,
-		     void *arg)
+static void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
 	struct oak_node *n = arg;
 	struct oak_msg_service_table t = {0};
@@ -836,8 +834,7 @@ static int alloc_ns_ip(struct oak_node *n, char *out)
 	return -1;
 }
 
-static void on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len,
-		      void *arg)
+static void on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
 	struct oak_node *n = arg;
 	struct oak_instance *in;
@@ -927,8 +924,7 @@ failed:
 	finish(n, in, OAK_INSTANCE_FAILED, err);
 }
 
-static void on_delete(struct oak_bus *bus, const char *topic, const void *p, size_t len,
-		      void *arg)
+static void on_delete(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
 	struct oak_node *n = arg;
 	struct oak_msg_delete m = {0};
@@ -950,8 +946,7 @@ static void on_delete(struct oak_bus *bus, const char *topic, const void *p, siz
 	oak_msg_delete_free(&m);
 }
 
-static void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len,
-		      void *arg);
+static void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 
 /* the process of an instance ended */
 static void on_exit_of(struct oak_node *n, struct oak_instance *in)
@@ -989,10 +984,10 @@ static void on_exit_of(struct oak_node *n, struct oak_instance *in)
 		finish(n, in, OAK_INSTANCE_DEAD, r);
 		return;
 	}
-	in->restart_at_ms = oak_now_ms() +
-			    oak_restart_backoff_ms(in->restarts,
-						   (unsigned)oak_config_int(n->cfg, "restart_backoff_ms"),
-						   60000);
+	in->restart_at_ms =
+	    oak_now_ms() +
+	    oak_restart_backoff_ms(in->restarts,
+				   (unsigned)oak_config_int(n->cfg, "restart_backoff_ms"), 60000);
 	in->restarts++;
 	set_state(n, in, OAK_INSTANCE_FAILED, why);
 	record_save(n, in);
@@ -1006,11 +1001,13 @@ static void restart_due(struct oak_node *n)
 
 	for (in = n->insts; in; in = next) {
 		next = in->next;
-		if (in->state == OAK_INSTANCE_RUNNING && in->restarts && now - in->started_ms > 60000) {
+		if (in->state == OAK_INSTANCE_RUNNING && in->restarts &&
+		    now - in->started_ms > 60000) {
 			in->restarts = 0; /* ran long enough: a later crash starts afresh */
 			record_save(n, in);
 		}
-		if (in->state != OAK_INSTANCE_FAILED || !in->restart_at_ms || now < in->restart_at_ms)
+		if (in->state != OAK_INSTANCE_FAILED || !in->restart_at_ms ||
+		    now < in->restart_at_ms)
 			continue;
 		oak_log(INFO, "instance %s.%u: restart %u", in->d.job_name, in->d.instance_number,
 			in->restarts);
@@ -1160,8 +1157,7 @@ static int set_subnet(struct oak_node *n, const char *cidr)
 	return 0;
 }
 
-static void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len,
-		      void *arg)
+static void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
 	struct oak_node *n = arg;
 	struct oak_msg_subnet m = {0};
@@ -1256,7 +1252,8 @@ static int if_mtu(const char *ifname)
 
 static int setup_datapath(struct oak_node *n)
 {
-	const char *up = oak_config_str(n->cfg, "uplink"), *ms = oak_config_str(n->cfg, "uplink_mode");
+	const char *up = oak_config_str(n->cfg, "uplink"),
+		   *ms = oak_config_str(n->cfg, "uplink_mode");
 	enum oak_uplink_mode mode = OAK_UPLINK_AUTO, chosen;
 	struct oak_cfg c = {0};
 	int ifindex = (int)if_nametoindex(up), err, mtu;
@@ -1304,10 +1301,10 @@ static int subscribe_all(struct oak_node *n)
 		const char *suffix;
 		oak_bus_msg_cb cb;
 	} subs[] = {
-		{OAK_T_DEPLOY, on_deploy},
-		{OAK_T_DELETE, on_delete},
-		{OAK_T_SUBNET, on_subnet},
-		{OAK_T_TABLEQUERY_RES, on_table},
+	    {OAK_T_DEPLOY, on_deploy},
+	    {OAK_T_DELETE, on_delete},
+	    {OAK_T_SUBNET, on_subnet},
+	    {OAK_T_TABLEQUERY_RES, on_table},
 	};
 	char topic[OAK_TOPIC_LEN];
 

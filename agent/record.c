@@ -44,9 +44,9 @@ char *oak_record_encode(const struct oak_instance *in)
 		return NULL;
 	o = json_pack("{s:i,s:o,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:i,s:s}", "version", 1, "deploy",
 		      dj, "state", oak_instance_state_name(in->state), "netns", in->netns, "veth",
-		      in->veth, "ns_ip", in->ns_ip, "cgroup", in->cgroup, "pid", (json_int_t)in->pid,
-		      "pid_start", (json_int_t)in->pid_start, "restarts", (int)in->restarts,
-		      "exit_code", (int)in->exit_code, "reason", in->reason);
+		      in->veth, "ns_ip", in->ns_ip, "cgroup", in->cgroup, "pid",
+		      (json_int_t)in->pid, "pid_start", (json_int_t)in->pid_start, "restarts",
+		      (int)in->restarts, "exit_code", (int)in->exit_code, "reason", in->reason);
 	if (!o)
 		return NULL;
 	out = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS);

@@ -103,7 +103,7 @@ static int native_start(const struct oak_runtime_env *env, struct oak_instance *
 			putenv(in->d.env.v[i]);
 		execvp(argv[0], argv);
 		e = errno;
-child_fail:
+	child_fail:
 		if (write(pfd[1], &e, sizeof(e)) < 0)
 			_exit(126);
 		_exit(127);
@@ -139,8 +139,7 @@ static bool native_alive(const struct oak_runtime_env *env, const struct oak_ins
 	return oak_proc_same(in->pid, in->pid_start);
 }
 
-static int native_stop(const struct oak_runtime_env *env, struct oak_instance *in,
-		       int timeout_ms)
+static int native_stop(const struct oak_runtime_env *env, struct oak_instance *in, int timeout_ms)
 {
 	struct pollfd p;
 
@@ -173,11 +172,11 @@ reap:
 }
 
 static const struct oak_runtime native = {
-	.name = "native",
-	.available = native_available,
-	.start = native_start,
-	.stop = native_stop,
-	.alive = native_alive,
+    .name = "native",
+    .available = native_available,
+    .start = native_start,
+    .stop = native_stop,
+    .alive = native_alive,
 };
 
 const struct oak_runtime *const oak_runtimes[] = {&native, NULL};

@@ -428,8 +428,10 @@ uint64_t oak_proc_start_time(pid_t pid)
 	if (!s)
 		return 0;
 	/* after ")": state(3) ... starttime is field 22 */
-	if (sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &start) != 1)
+	if (sscanf(
+		s + 2,
+		"%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		&start) != 1)
 		return 0;
 	return start;
 }
