@@ -61,9 +61,25 @@ static __always_inline int pass(__u32 reason)
 	return TC_ACT_OK;
 }
 
+/* Parse a packet for the service network; PARSE_OK only if oak may rewrite it. */
+static __always_inline int parse_for_svc(void *data, void *data_end, const struct oak_cfg *cfg,
+					 struct pkt *p)
+{
+	int rc = parse_l3(data, data_end, p);
+
+	if (rc == PARSE_NOT_IPV4 || !in_svc_net(cfg, p->daddr))
+		return PARSE_NOT_SVC;
+	if (rc)
+		return rc;
+	return parse_l4(data, data_end, p);
+}
+
+/* What to do with a packet parse_for_svc() refused: always leave it be. */
 static __always_inline int parse_verdict(int rc)
 {
 	switch (rc) {
+	case PARSE_NOT_SVC:
+		return pass(OAK_STAT_PASS);
 	case PARSE_FRAGMENT:
 		return pass(OAK_STAT_FRAGMENT);
 	case PARSE_L4_OTHER:
@@ -117,12 +133,7 @@ int oak_from_inst(struct __sk_buff *skb)
 
 	if (!cfg)
 		return TC_ACT_OK;
-	rc = parse_l3(data, data_end, &p);
-	if (rc == PARSE_NOT_IPV4 || !in_svc_net(cfg, p.daddr))
-		return pass(OAK_STAT_PASS);
-	if (rc)
-		return parse_verdict(rc);
-	rc = parse_l4(data, data_end, &p);
+	rc = parse_for_svc(data, data_end, cfg, &p);
 	if (rc)
 		return parse_verdict(rc);
 
@@ -201,12 +212,7 @@ int oak_from_uplink(struct __sk_buff *skb)
 		data_end = (void *)(long)skb->data_end;
 	}
 
-	rc = parse_l3(data, data_end, &p);
-	if (rc == PARSE_NOT_IPV4 || !in_svc_net(cfg, p.daddr))
-		return pass(OAK_STAT_PASS);
-	if (rc)
-		return parse_verdict(rc);
-	rc = parse_l4(data, data_end, &p);
+	rc = parse_for_svc(data, data_end, cfg, &p);
 	if (rc)
 		return parse_verdict(rc);
 

@@ -15,6 +15,7 @@ enum {
 	PARSE_MALFORMED = -2,	/* truncated, bad version or IHL, options */
 	PARSE_FRAGMENT = -3,
 	PARSE_L4_OTHER = -4,	/* protocol oak does not translate */
+	PARSE_NOT_SVC = -5,	/* not for the service network: not oak's */
 };
 
 /* The flow a packet belongs to, as seen at the IP layer (network order). */
