@@ -205,7 +205,8 @@ check "n1 drops its idle interest in oth" bus_has "nodes/$N1/net/interest/remove
 sleep 1
 entries() { bpftool map dump pinned "/sys/fs/bpf/oak/$1/$2" 2>/dev/null | grep -c '"key"'; }
 check "n1's instance map is empty ($(entries "$N1" oak_inst_v1))" test "$(entries "$N1" oak_inst_v1)" = 0
-check "n1's service map is empty ($(entries "$N1" oak_svc_v1))" test "$(entries "$N1" oak_svc_v1)" = 0
+SVC_MAP=$(sed -n 's/^#define OAK_MAP_SVC[[:space:]]*"\(.*\)"/\1/p' "$HERE/../../include/oak/datapath.h")
+check "n1's service map $SVC_MAP is empty ($(entries "$N1" "$SVC_MAP"))" bash -c "[ -e /sys/fs/bpf/oak/$N1/$SVC_MAP ] && [ $(entries "$N1" "$SVC_MAP") = 0 ]"
 check "n1's local map is empty ($(entries "$N1" oak_local_v1))" test "$(entries "$N1" oak_local_v1)" = 0
 
 kill "${AGENT[1]}" "${AGENT[2]}"
