@@ -50,6 +50,7 @@ source "$ROOT/tests/e2e/topo.sh"
 CRR_BIN=$ROOT/build/bench/crr
 WORK=$(mktemp -d)
 BUSY_PIDS=()
+SRV_PIDS=()
 
 busy_stop() {
 	local p
@@ -58,7 +59,10 @@ busy_stop() {
 	BUSY_PIDS=()
 }
 cleanup() {
+	local p
 	busy_stop
+	for p in "${SRV_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${SRV_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	topo_cleanup
 	rm -rf "$WORK"
 }
@@ -248,10 +252,17 @@ oak_set() { # oak_set 10|10k
 SRV_CPU=$(($(nproc) - 1))
 CLI_CPU=0
 if [ "${LAT_CROSS_CPU:-0}" = 1 ]; then LAT_SRV_CPU=$SRV_CPU; else LAT_SRV_CPU=$CLI_CPU; fi
+# bg NS CPU CMD...: a server, started so that $! is the server itself
+# (nsenter and taskset exec it). topo_bg runs nsx in a background subshell,
+# so its recorded pid is that subshell's and the server outlives the kill.
+bg() {
+	nsenter --net="/run/netns/$1" taskset -c "$2" "${@:3}" &
+	SRV_PIDS+=($!)
+}
 for s in soak sroute sk3s; do
-	topo_bg "$(inst_ns 2 "$s")" taskset -c "$SRV_CPU" iperf3 -s -p $PORT_TPUT
-	topo_bg "$(inst_ns 2 "$s")" taskset -c "$LAT_SRV_CPU" sockperf server --tcp -i 0.0.0.0 -p $PORT_LAT
-	topo_bg "$(inst_ns 2 "$s")" taskset -c "$SRV_CPU" "$CRR_BIN" server $PORT_CRR
+	bg "$(inst_ns 2 "$s")" "$SRV_CPU" iperf3 -s -p $PORT_TPUT
+	bg "$(inst_ns 2 "$s")" "$LAT_SRV_CPU" sockperf server --tcp -i 0.0.0.0 -p $PORT_LAT
+	bg "$(inst_ns 2 "$s")" "$SRV_CPU" "$CRR_BIN" server $PORT_CRR
 done >"$WORK/servers.log" 2>&1
 sleep 1
 
