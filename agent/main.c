@@ -1295,6 +1295,28 @@ static int setup_datapath(struct oak_node *n)
 	return 0;
 }
 
+/* cluster/status: a cluster that (re)started rebuilds its view from the
+ * nodes' reports, so a new cluster boot_id makes us report everything again */
+static void on_cluster_status(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+			      void *arg)
+{
+	static char last[OAK_ID_LEN];
+	struct oak_msg_status m = {0};
+	char err[256];
+
+	if (oak_msg_status_decode(p, len, &m, err, sizeof(err)) == 0 && m.online &&
+	    strcmp(m.boot_id, last)) {
+		bool first = !last[0];
+
+		snprintf(last, sizeof(last), "%s", m.boot_id);
+		if (!first) { /* the first one comes right after our own connect report */
+			oak_log(INFO, "cluster %s (re)started: reporting everything", m.id);
+			on_bus_state(bus, OAK_BUS_CONNECTED, arg);
+		}
+	}
+	oak_msg_status_free(&m);
+}
+
 static int subscribe_all(struct oak_node *n)
 {
 	static const struct {
@@ -1313,7 +1335,7 @@ static int subscribe_all(struct oak_node *n)
 		    oak_bus_subscribe(n->bus, topic, subs[i].cb, n))
 			return -1;
 	}
-	return 0;
+	return oak_bus_subscribe(n->bus, OAK_TOPIC_CLUSTER_STATUS, on_cluster_status, n);
 }
 
 static void read_boot_id(struct oak_node *n)

@@ -29,6 +29,9 @@
  *   nodes/<id>/net/service/undeployed     node -> cluster   net_service
  *   nodes/<id>/net/interest/remove        node -> cluster   interest
  *   jobs/<job>/updates_available          cluster -> nodes  service_table
+ *   cluster/status             (retained) cluster -> nodes  status (also the last will);
+ *                                         a new boot_id makes every node re-report
+ *                                         (status, hello, information, each instance)
  *  root broker (root <-> clusters)
  *   clusters/<cid>/hello                  cluster -> root   cluster_hello
  *   clusters/<cid>/status      (retained) cluster -> root   status (also the last will)
@@ -80,6 +83,8 @@
 #define OAK_T_UPDATES_AVAILABLE "jobs/updates_available"
 
 #define OAK_TOPIC_LEN 256
+/* the cluster's own retained status on the cluster broker (not per node) */
+#define OAK_TOPIC_CLUSTER_STATUS "cluster/status"
 
 /* "nodes/<node_id>/<suffix>"; -1 if it does not fit or the id is not a
  * valid topic level (empty, or contains '/', '+', '#') */
