@@ -49,7 +49,7 @@ static const struct oak_cfg_key keys[] = {
     {"broker_certfile", OAK_CFG_STR, NULL, "client certificate for TLS (optional)"},
     {"broker_keyfile", OAK_CFG_STR, NULL, "client key for TLS (optional)"},
     {"keepalive", OAK_CFG_INT, "5", "MQTT keepalive in seconds (libmosquitto minimum 5)"},
-    {"report_interval", OAK_CFG_INT, "10",
+    {"report_interval", OAK_CFG_INT, "1",
      "seconds between resource reports at the latest (sooner on significant change)"},
     {"node_ip", OAK_CFG_STR, NULL, "underlay IPv4 address: tunnel endpoint (required)"},
     {"uplink", OAK_CFG_STR, NULL, "underlay interface (required)"},
