@@ -66,6 +66,8 @@ static const struct oak_cfg_key keys[] = {
     {"restart_backoff_ms", OAK_CFG_INT, "1000", "first restart delay, doubled each try"},
     {"stop_timeout_ms", OAK_CFG_INT, "3000", "SIGTERM to SIGKILL on undeploy"},
     {"interest_idle", OAK_CFG_INT, "10", "seconds an unused service interest is kept"},
+    {"probe_interval", OAK_CFG_INT, "3",
+     "seconds between latency probes to each peer node hosting a service in use (0: off)"},
     {"instance_tx_offload", OAK_CFG_BOOL, "false", "leave tx checksum offload on inside instances"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
@@ -270,6 +272,17 @@ static void send_info(struct oak_node *n)
 	m.disk_free_mb = oak_res_disk_free_mb(n->state_dir);
 	m.instances = running_count(n);
 	m.location = n->location;
+	if (n->probe) {
+		struct oak_probe_coord c;
+
+		if (oak_probe_coord(n->probe, &c)) {
+			m.vivaldi.set = true;
+			m.vivaldi.x = c.x;
+			m.vivaldi.y = c.y;
+			m.vivaldi.height = c.h;
+			m.vivaldi.error = c.err;
+		}
+	}
 	n->rep_cpu = m.cpu_percent;
 	n->rep_mem = m.memory_percent;
 	n->rep_insts = m.instances;
@@ -374,6 +387,156 @@ static uint32_t svc_id_of(const char *service_id)
 	return oak_instance_hash(service_id, 0);
 }
 
+/* ------------------------------------------------------------ latency */
+
+#define LOCAL_LATENCY_US 1 /* a local backend ranks before any remote one */
+
+/* This node's latency to one backend of it: LOCAL_LATENCY_US for a local
+ * instance, the probed RTT to a remote one's node, 0 when unknown. *keep is
+ * set when there is nothing to say yet (the peer not probed since this agent
+ * started, or probing off): what the kernel holds then stays. */
+static uint32_t backend_latency(struct oak_node *n, const struct oak_interest *it, uint32_t ip,
+				bool *keep)
+{
+	enum oak_peer_state st = OAK_PEER_UNKNOWN;
+	uint32_t node_ip = 0, rtt;
+
+	*keep = false;
+	if (local_by_ip(n, ip))
+		return LOCAL_LATENCY_US;
+	for (size_t k = 0; k < it->n_inst && !node_ip; k++)
+		if (it->inst[k].inst_ip == ip)
+			node_ip = it->inst[k].node_ip;
+	if (!n->probe) {
+		*keep = true;
+		return 0;
+	}
+	if (!node_ip)
+		return 0;
+	rtt = oak_probe_rtt_us(n->probe, node_ip, &st);
+	*keep = st == OAK_PEER_UNKNOWN;
+	return rtt;
+}
+
+/* A move worth a map write: known <-> unknown, or by a quarter and 50 µs. */
+static bool latency_moved(uint32_t old, uint32_t now)
+{
+	uint32_t d = old > now ? old - now : now - old;
+
+	if (old == now)
+		return false;
+	if (!old || !now)
+		return true;
+	return d > 50 && (uint64_t)d * 4 > old;
+}
+
+static uint64_t latency_rank(uint32_t us)
+{
+	return us ? us : UINT32_MAX;
+}
+
+/* Fill the latencies of a closest IP's backends, keeping the kernel's
+ * value where there is no measurement yet. */
+static void fill_latencies(struct oak_node *n, const struct oak_interest *it,
+			   struct oak_svc_backend *b, unsigned nb)
+{
+	struct oak_svc_backend cur[OAK_MAX_BACKENDS];
+	struct oak_svc_meta meta;
+	unsigned nc = 0;
+
+	if (oak_dp_service_get(n->dp, it->closest_ip, &meta, cur, OAK_MAX_BACKENDS) == 0)
+		nc = meta.count < OAK_MAX_BACKENDS ? meta.count : OAK_MAX_BACKENDS;
+	for (unsigned j = 0; j < nb; j++) {
+		bool keep;
+
+		b[j].latency_us = backend_latency(n, it, b[j].inst_ip, &keep);
+		for (unsigned c = 0; keep && c < nc; c++)
+			if (cur[c].inst_ip == b[j].inst_ip)
+				b[j].latency_us = cur[c].latency_us;
+	}
+}
+
+/* After new probe samples: rewrite a closest IP's backends only when a
+ * latency moved significantly or the ranking changed by more than noise
+ * (10% and 50 µs), so that jitter does not churn the maps. */
+static void update_latencies(struct oak_node *n)
+{
+	if (!n->dp || !n->probe)
+		return;
+	for (struct oak_interest *it = n->interests; it; it = it->next) {
+		struct oak_svc_backend cur[OAK_MAX_BACKENDS], nw[OAK_MAX_BACKENDS];
+		struct oak_svc_meta meta;
+		char a[INET_ADDRSTRLEN], list[512];
+		bool change = false;
+		size_t off = 0;
+		unsigned nb;
+		int err;
+
+		if (!it->closest_ip ||
+		    oak_dp_service_get(n->dp, it->closest_ip, &meta, cur, OAK_MAX_BACKENDS))
+			continue;
+		nb = meta.count < OAK_MAX_BACKENDS ? meta.count : OAK_MAX_BACKENDS;
+		memcpy(nw, cur, nb * sizeof(*nw));
+		for (unsigned i = 0; i < nb; i++) {
+			bool keep;
+			uint32_t v = backend_latency(n, it, nw[i].inst_ip, &keep);
+
+			if (!keep)
+				nw[i].latency_us = v;
+			change |= latency_moved(cur[i].latency_us, nw[i].latency_us);
+		}
+		/* cur is in the kernel's order: does a later one now clearly beat an earlier? */
+		for (unsigned i = 0; i < nb && !change; i++)
+			for (unsigned j = i + 1; j < nb && !change; j++) {
+				uint64_t ri = latency_rank(nw[i].latency_us),
+					 rj = latency_rank(nw[j].latency_us);
+
+				change = rj + 50 < ri && rj * 10 < ri * 9;
+			}
+		if (!change)
+			continue;
+		err = oak_dp_service_set(n->dp, it->closest_ip, (enum oak_policy)meta.policy,
+					 meta.svc_id, nw, nb);
+		for (unsigned i = 0; i < nb && off < sizeof(list); i++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off, " %s=%uus",
+						ipstr(nw[i].inst_ip, a), nw[i].latency_us);
+		if (err)
+			oak_log(WARN, "datapath: closest %s: latencies: %s",
+				ipstr(it->closest_ip, a), strerror(-err));
+		else
+			oak_log(INFO, "closest %s: latencies%s", ipstr(it->closest_ip, a),
+				nb ? list : " (no backends)");
+	}
+}
+
+/* Probe the nodes that host instances of the services this node uses. */
+static void probe_tick(struct oak_node *n)
+{
+	int64_t now = oak_now_ms();
+	char a[INET_ADDRSTRLEN];
+	enum oak_peer_state st;
+	uint32_t ip, rtt;
+
+	if (!n->probe)
+		return;
+	oak_probe_want_begin(n->probe);
+	for (struct oak_interest *it = n->interests; it; it = it->next)
+		for (size_t k = 0; k < it->n_inst; k++)
+			if (state_live(it->inst[k].state) && strcmp(it->inst[k].node_id, n->id))
+				oak_probe_want(n->probe, it->inst[k].node_ip);
+	oak_probe_want_end(n->probe);
+	oak_probe_send_due(n->probe, now, oak_config_int(n->cfg, "probe_interval") * 1000);
+	update_latencies(n); /* a peer may have gone silent */
+	if (now - n->last_peer_log_ms < 10000)
+		return;
+	n->last_peer_log_ms = now;
+	for (size_t i = 0; oak_probe_peer_at(n->probe, i, &ip, &rtt, &st); i++)
+		oak_log(DEBUG, "probe: peer %s rtt %u us%s", ipstr(ip, a), rtt,
+			st == OAK_PEER_LOST	 ? " (lost)"
+			: st == OAK_PEER_UNKNOWN ? " (not yet measured)"
+						 : "");
+}
+
 /* Program the Service IPs of one interest: the table's live instances and
  * the live local instances of the job; remote ones get tunnel entries. */
 static void program_service(struct oak_node *n, struct oak_interest *it)
@@ -415,6 +578,7 @@ static void program_service(struct oak_node *n, struct oak_interest *it)
 				strerror(-err));
 	}
 	if (it->closest_ip) {
+		fill_latencies(n, it, b, nb);
 		err = oak_dp_service_set(n->dp, it->closest_ip, OAK_POLICY_CLOSEST,
 					 svc_id_of(it->service_id), b, nb);
 		if (err)
@@ -1356,7 +1520,8 @@ static int loop(struct oak_node *n)
 	struct oak_instance *owners[MAX_POLL];
 
 	while (!n->stop) {
-		int np = 0, busfd = oak_bus_fd(n->bus), ibus = -1, idp = -1, itim, isig, rc;
+		int np = 0, busfd = oak_bus_fd(n->bus), ibus = -1, idp = -1, iprobe = -1, itim,
+		    isig, rc;
 		bool rd = false, wr = false;
 
 		itim = np;
@@ -1372,6 +1537,10 @@ static int loop(struct oak_node *n)
 		if (n->dp_fd >= 0) {
 			idp = np;
 			pf[np++] = (struct pollfd){.fd = n->dp_fd, .events = POLLIN};
+		}
+		if (n->probe) {
+			iprobe = np;
+			pf[np++] = (struct pollfd){.fd = oak_probe_fd(n->probe), .events = POLLIN};
 		}
 		for (struct oak_instance *in = n->insts; in && np < MAX_POLL; in = in->next)
 			if (in->pidfd >= 0) {
@@ -1390,6 +1559,8 @@ static int loop(struct oak_node *n)
 		oak_bus_process(n->bus, rd, wr);
 		if (rc > 0 && idp >= 0 && pf[idp].revents)
 			oak_dp_events_poll(n->dp, 0);
+		if (rc > 0 && iprobe >= 0 && pf[iprobe].revents && oak_probe_recv(n->probe) > 0)
+			update_latencies(n);
 		if (rc > 0 && pf[isig].revents) {
 			struct signalfd_siginfo si;
 
@@ -1402,7 +1573,7 @@ static int loop(struct oak_node *n)
 		if (rc > 0)
 			for (int i = 0; i < np; i++) {
 				if (i == itim || i == isig || i == ibus || i == idp ||
-				    !pf[i].revents)
+				    i == iprobe || !pf[i].revents)
 					continue;
 				/* the owner may have gone in an earlier callback */
 				for (struct oak_instance *in = n->insts; in; in = in->next)
@@ -1419,6 +1590,7 @@ static int loop(struct oak_node *n)
 			restart_due(n);
 			maybe_report(n);
 			check_interests(n);
+			probe_tick(n);
 		}
 	}
 	return 0;
@@ -1525,6 +1697,14 @@ int main(int argc, char **argv)
 	}
 	if (setup_datapath(n))
 		return 1;
+	if (oak_config_int(n->cfg, "probe_interval") > 0) {
+		n->probe = oak_probe_new(n->node_ip_n, oak_instance_hash(n->id, 0));
+		if (!n->probe)
+			oak_log(WARN,
+				"probes: cannot bind %s:%d: %s; closest IPs rank local "
+				"backends first, remote ones unmeasured",
+				n->node_ip, OAK_PROBE_PORT, strerror(errno));
+	}
 
 	snprintf(will.id, sizeof(will.id), "%s", n->id);
 	will.online = false;
@@ -1582,6 +1762,7 @@ int main(int argc, char **argv)
 	free(will_payload);
 	if (n->dp)
 		oak_dp_close(n->dp);
+	oak_probe_free(n->probe);
 	while (n->insts) {
 		struct oak_instance *in = n->insts;
 

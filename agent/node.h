@@ -12,6 +12,7 @@
 #include <oak/msg.h>
 
 #include "instance.h"
+#include "probe.h"
 #include "resources.h"
 #include "runtime.h"
 
@@ -57,6 +58,10 @@ struct oak_node {
 	struct oak_bus *bus;
 	struct oak_dp *dp;
 	int dp_fd, timer_fd, sig_fd;
+
+	/* peer-node latency probes; NULL when probe_interval is 0 */
+	struct oak_probe *probe;
+	int64_t last_probe_ms, last_peer_log_ms;
 
 	struct oak_instance *insts;
 	struct oak_interest *interests;

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "instance.h"
+#include "probe.h"
 #include "resources.h"
 
 static const char stat1[] = "cpu  100 0 50 800 50 0 0 0 0 0\n"
@@ -163,6 +164,46 @@ static void test_hash(void **state)
 	assert_int_not_equal(a, b);
 }
 
+static void test_probe_codec(void **state)
+{
+	struct oak_probe_msg m = {.type = OAK_PROBE_REPLY,
+				  .seq = 0xdeadbeef,
+				  .sent_ns = 0x0123456789abcdefull,
+				  .coord = {.x = -12.5, .y = 3.25, .h = 0.01, .err = 0.75}};
+	struct oak_probe_msg d;
+	uint8_t buf[OAK_PROBE_LEN];
+
+	oak_probe_encode(&m, buf);
+	/* never mistaken for a tunnelled IPv4 packet by the uplink program */
+	assert_int_not_equal(buf[0] >> 4, 4);
+	assert_int_equal(oak_probe_decode(buf, sizeof(buf), &d), 0);
+	assert_int_equal(d.type, OAK_PROBE_REPLY);
+	assert_int_equal(d.seq, 0xdeadbeef);
+	assert_true(d.sent_ns == 0x0123456789abcdefull);
+	assert_true(d.coord.x == -12.5 && d.coord.y == 3.25 && d.coord.h == 0.01);
+	assert_true(d.coord.err > 0.7499 && d.coord.err < 0.7501);
+	assert_int_equal(oak_probe_decode(buf, sizeof(buf) - 1, &d), -1);
+	buf[4] = 2; /* another version */
+	assert_int_equal(oak_probe_decode(buf, sizeof(buf), &d), -1);
+	buf[4] = 1;
+	buf[5] = 9; /* no such type */
+	assert_int_equal(oak_probe_decode(buf, sizeof(buf), &d), -1);
+	buf[5] = 1;
+	buf[0] = 0x45; /* an IPv4 header */
+	assert_int_equal(oak_probe_decode(buf, sizeof(buf), &d), -1);
+}
+
+static void test_probe_median(void **state)
+{
+	const uint32_t one[] = {70}, spike[] = {60, 62, 3000, 61, 59, 63, 58},
+		       even[] = {100, 50, 80, 2000};
+
+	assert_int_equal(oak_probe_median(NULL, 0), 0);
+	assert_int_equal(oak_probe_median(one, 1), 70);
+	assert_int_equal(oak_probe_median(spike, 7), 61); /* a late sample does not move it */
+	assert_int_equal(oak_probe_median(even, 4), 80);  /* lower median */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +214,8 @@ int main(void)
 	    cmocka_unit_test(test_record_roundtrip),
 	    cmocka_unit_test(test_record_errors),
 	    cmocka_unit_test(test_hash),
+	    cmocka_unit_test(test_probe_codec),
+	    cmocka_unit_test(test_probe_median),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
