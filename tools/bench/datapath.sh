@@ -313,6 +313,7 @@ done
 
 CONFIGS=(route k3s k3s10k oak oak10k)
 # ORDER="oak oak10k ..." (debugging): run exactly these, in this order, per round
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes throughput and crr noisy)"
 echo "# $ROUNDS rounds x ${CONFIGS[*]}; tput/lat/crr ${DUR} s, lat_idle ${LAT_IDLE_DUR} s; iptables $K3S_IPT; $(nproc) cpus"
 for ((r = 1; r <= ROUNDS; r++)); do
 	for c in ${ORDER:-$(printf '%s\n' "${CONFIGS[@]}" | shuf)}; do
@@ -337,7 +338,8 @@ median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if
 M() { echo "${VALS[$1.$2]:-}" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "nan"; else printf "%.2f", a / b }'; }
 
-echo "# oak n1 counters:"
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# oak counters (non-zero):"
 oakdp 1 stats | awk '$2 != 0 {print "#   n1 " $0}'
 oakdp 2 stats | awk '$2 != 0 {print "#   n2 " $0}'
 
