@@ -1149,7 +1149,7 @@ static void state_load(struct ocl *o)
 
 static void tick(struct ocl *o)
 {
-	char lost[32][OAK_ID_LEN];
+	char lost[32][OAK_ID_LEN], err[512];
 	int64_t now = now_ms();
 	size_t k;
 
@@ -1187,6 +1187,29 @@ static void tick(struct ocl *o)
 				if (hit)
 					publish_table(o, s);
 				place_pending(o, s, false);
+			}
+		}
+		/* a deploy that got no answer (lost message, node busy): again;
+		 * the node treats a repeated deploy as a request to report */
+		for (size_t i = 0; i < o->c.n_svcs; i++) {
+			struct ocl_service *s = o->c.svcs[i];
+
+			for (size_t j = 0; j < s->n_inst; j++) {
+				struct ocl_instance *in = &s->inst[j];
+				struct oak_service svc;
+
+				if (in->state != OAK_INSTANCE_CREATING || !in->node_id[0] ||
+				    now - in->changed_ms < 10000)
+					continue;
+				in->changed_ms = now;
+				if (service_of(s, &svc, err, sizeof(err)))
+					continue;
+				oak_log(
+				    WARN,
+				    "instance %s.%u: no report from %s for 10 s, deploying again",
+				    s->job_name, in->number, in->node_id);
+				send_deploy(o, s, &svc, in);
+				oak_service_free(&svc);
 			}
 		}
 		/* table queries the root did not answer */

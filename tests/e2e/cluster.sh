@@ -51,6 +51,10 @@ cl_cleanup() {
 	for d in /sys/fs/bpf/oak/"$TAG"-*; do
 		[ -e "$d" ] && rm -rf "$d"
 	done
+	if [ "${FAILED:-0}" -ne 0 ] && [ -d "$WORK" ]; then # keep the logs of a failed run
+		mkdir -p "/tmp/$TAG.logs" && cp "$WORK"/*.log "/tmp/$TAG.logs/" 2>/dev/null
+		echo "logs kept in /tmp/$TAG.logs"
+	fi
 	rm -rf "$WORK"
 }
 trap cl_cleanup EXIT
@@ -286,6 +290,17 @@ pub -t "nodes/$QN/net/tablequery/request" -m "{\"node_id\":\"$QN\",\"job_name\":
 check "after the restart a table query answers 3 running instances" \
 	bash -c "for i in \$(seq 30); do grep '^nodes/$QN/net/tablequery/result ' $WORK/bus.log | tail -1 | grep -o '\"state\":\"RUNNING\"' | wc -l | grep -qx 3 && exit 0; sleep 0.1; done; exit 1"
 check "subnets unchanged across the restart" test "$(grep -E "^nodes/$TAG-n[123]/net/subnet " "$WORK/bus.log" | grep -oE '"node_id":"[^"]*","cluster_id":"[^"]*","subnet":"[^"]*"' | sort -u | wc -l)" = 3
+
+# --- a service of another cluster: the query goes to the root
+pub -t "nodes/$QN/net/tablequery/request" -m "{\"node_id\":\"$QN\",\"service_ip\":\"10.30.77.77\"}"
+check "an unknown Service IP is asked of the root" bus_has "clusters/$CID/net/tablequery/request" '"service_ip":"10.30.77.77"'
+RT="{\"job_name\":\"app.test.far.test\",\"service_id\":\"s-far\",\"query_ip\":\"10.30.77.77\",\"found\":true,\"rr_ip\":\"10.30.77.77\",\"instances\":[{\"instance_number\":0,\"instance_ip\":\"10.30.7.1\",\"node_id\":\"far1\",\"node_ip\":\"192.168.100.77\",\"cluster_id\":\"other\",\"state\":\"RUNNING\"}]}"
+pub -t "clusters/$CID/net/tablequery/result" -m "$RT"
+check "the root's answer reaches the node" bus_has "nodes/$QN/net/tablequery/result" '"job_name":"app.test.far.test".*"found":true.*"10.30.7.1"'
+pub -t "clusters/$CID/jobs/updates_available" -m "${RT/10.30.7.1/10.30.7.2}"
+check "the root's update reaches the interested nodes" bus_has "jobs/app.test.far.test/updates_available" '"10.30.7.2"'
+pub -t "nodes/$QN/net/interest/remove" -m "{\"node_id\":\"$QN\",\"job_name\":\"app.test.far.test\"}"
+check "when no node needs it, the cluster drops its interest at the root" bus_has "clusters/$CID/net/interest/remove" '"job_name":"app.test.far.test"'
 
 # --- scale and undeploy through the root topics
 pub -t "clusters/$CID/control/scale" -m "{\"service_id\":\"s-$JOB\",\"job_name\":\"$JOB\",\"replicas\":4}"
