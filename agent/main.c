@@ -69,6 +69,9 @@ static const struct oak_cfg_key keys[] = {
     {"probe_interval", OAK_CFG_INT, "3",
      "seconds between latency probes to each peer node hosting a service in use (0: off)"},
     {"instance_tx_offload", OAK_CFG_BOOL, "false", "leave tx checksum offload on inside instances"},
+    {"containerd_address", OAK_CFG_STR, "/run/containerd/containerd.sock",
+     "containerd's socket, for the container runtime"},
+    {"containerd_namespace", OAK_CFG_STR, "oak", "containerd namespace of oak's containers"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
@@ -215,6 +218,8 @@ static unsigned running_count(struct oak_node *n)
 	return c;
 }
 
+static void pick_runtimes(struct oak_node *n);
+
 static void sample_resources(struct oak_node *n)
 {
 	struct oak_cpu_times now;
@@ -227,6 +232,7 @@ static void sample_resources(struct oak_node *n)
 	if (oak_res_read_mem(&n->mem))
 		oak_log(WARN, "resources: cannot read /proc/meminfo");
 	n->gpus = oak_res_gpu_count();
+	pick_runtimes(n);
 }
 
 static void send_hello(struct oak_node *n)
@@ -917,7 +923,7 @@ static void teardown(struct oak_node *n, struct oak_instance *in)
 	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
 	int ifindex = in->veth[0] ? (int)if_nametoindex(in->veth) : 0;
 
-	if (rt && in->pid)
+	if (rt) /* with no process too: a runtime may hold more (a stopped container) */
 		rt->stop(&n->env, in, (int)oak_config_int(n->cfg, "stop_timeout_ms"));
 	if (n->dp) {
 		if (ifindex)
@@ -1031,7 +1037,7 @@ static void on_deploy(struct oak_bus *bus, const char *topic, const void *p, siz
 	oak_log(INFO, "deploy: %s.%u (%s, %s) as %s", in->d.job_name, in->d.instance_number,
 		in->d.runtime, in->d.code, in->d.instance_ip);
 	rt = oak_runtime_find(in->d.runtime);
-	if (!rt || !rt->available()) {
+	if (!rt || !rt->available(&n->env)) {
 		snprintf(err, sizeof(err), "runtime '%s' not available on this node",
 			 in->d.runtime);
 		goto failed_early;
@@ -1129,8 +1135,14 @@ static void on_exit_of(struct oak_node *n, struct oak_instance *in)
 			snprintf(why, sizeof(why), "killed by signal %d", si.si_status);
 		}
 	} else {
-		snprintf(why, sizeof(why), "process %d ended (adopted: exit code unknown)",
-			 (int)in->pid);
+		const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
+
+		code = rt && rt->exit_code ? rt->exit_code(&n->env, in) : -1;
+		if (code >= 0)
+			snprintf(why, sizeof(why), "exited with code %d", code);
+		else
+			snprintf(why, sizeof(why), "process %d ended (exit code unknown)",
+				 (int)in->pid);
 	}
 	close(in->pidfd);
 	in->pidfd = -1;
@@ -1371,34 +1383,32 @@ static int mkdir_p(const char *path)
 	return mkdir(tmp, 0750) && errno != EEXIST ? -1 : 0;
 }
 
-static bool containerd_available(void)
-{
-	const char *paths[] = {"/usr/bin/ctr", "/usr/local/bin/ctr", "/bin/ctr"};
-	bool ctr = false;
-
-	for (size_t i = 0; i < 3; i++)
-		ctr |= access(paths[i], X_OK) == 0;
-	return ctr && access("/run/containerd/containerd.sock", F_OK) == 0;
-}
-
+/* The configured runtimes that are available now (containerd may come and
+ * go); logged when the offer changes. */
 static void pick_runtimes(struct oak_node *n)
 {
-	char list[256], *save = NULL;
+	char list[256], *save = NULL, off[256] = "";
+	struct oak_names now = {0};
 
 	snprintf(list, sizeof(list), "%s", oak_config_str(n->cfg, "runtimes"));
-	n->runtimes.n = 0;
 	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
 		const struct oak_runtime *rt = oak_runtime_find(t);
-		bool ok = rt && rt->available();
+		bool ok = rt && rt->available(&n->env);
 
-		if (!strcmp(t, "container") && !rt && containerd_available())
-			oak_log(WARN, "runtimes: containerd found but oak's container runtime is "
-				      "not built yet; not offered");
-		if (ok && n->runtimes.n < OAK_NAMES_MAX)
-			snprintf(n->runtimes.v[n->runtimes.n++], OAK_RUNTIME_LEN, "%s", t);
+		if (ok && now.n < OAK_NAMES_MAX)
+			snprintf(now.v[now.n++], OAK_RUNTIME_LEN, "%s", t);
 		else if (!ok)
-			oak_log(INFO, "runtimes: %s not available here", t);
+			snprintf(off + strlen(off), sizeof(off) - strlen(off), " %s", t);
 	}
+	if (now.n == n->runtimes.n && !memcmp(now.v, n->runtimes.v, now.n * sizeof(now.v[0])))
+		return;
+	n->runtimes = now;
+	list[0] = '\0';
+	for (size_t i = 0; i < now.n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %s", now.v[i]);
+	oak_log(INFO, "runtimes: offered:%s%s%s", now.n ? list : " none",
+		off[0] ? "; not available:" : "", off);
+	n->last_report_ms = 0; /* tell the cluster soon */
 }
 
 static int if_mtu(const char *ifname)
@@ -1654,6 +1664,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	n->env.state_dir = n->state_dir;
+	n->env.containerd_address = oak_config_str(n->cfg, "containerd_address");
+	n->env.containerd_namespace = oak_config_str(n->cfg, "containerd_namespace");
 	s = oak_config_str(n->cfg, "subnet");
 	if (*s && set_subnet(n, s)) {
 		oak_log(ERROR, "subnet: '%s' is not a /26 of 10.18.0.0/16", s);

@@ -24,7 +24,7 @@ static int pidfd_open_(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-static bool native_available(void)
+static bool native_available(const struct oak_runtime_env *env)
 {
 	return true;
 }
@@ -171,7 +171,7 @@ reap:
 	return 0;
 }
 
-static const struct oak_runtime native = {
+const struct oak_runtime oak_runtime_native = {
     .name = "native",
     .available = native_available,
     .start = native_start,
@@ -179,7 +179,8 @@ static const struct oak_runtime native = {
     .alive = native_alive,
 };
 
-const struct oak_runtime *const oak_runtimes[] = {&native, NULL};
+const struct oak_runtime *const oak_runtimes[] = {&oak_runtime_native, &oak_runtime_container,
+						  NULL};
 
 const struct oak_runtime *oak_runtime_find(const char *name)
 {
