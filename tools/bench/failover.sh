@@ -20,7 +20,7 @@ export KILL=${KILL:-silent}
 [ -x "$OAK_BIN/oak-cluster" ] || { echo "no $OAK_BIN/oak-cluster (set OAK_BIN)" >&2; exit 2; }
 vals=()
 for r in $(seq "$RUNS"); do
-	out=$(MODE=failover TAG="okf$$r" bash "$ROOT/tests/e2e/cluster.sh" 2>&1)
+	out=$(MODE=failover TAG="okf$$-$r" bash "$ROOT/tests/e2e/cluster.sh" 2>&1)
 	v=$(grep -oE '^FAILOVER_S=[0-9.]+|^FAILOVER_S=inf' <<<"$out" | tail -1 | cut -d= -f2)
 	if [ -z "$v" ] || ! grep -q ' 0 failed' <<<"$out"; then
 		echo "run $r: failed" >&2
