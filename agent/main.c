@@ -68,6 +68,8 @@ static const struct oak_cfg_key keys[] = {
     {"interest_idle", OAK_CFG_INT, "10", "seconds an unused service interest is kept"},
     {"probe_interval", OAK_CFG_INT, "3",
      "seconds between latency probes to each peer node hosting a service in use (0: off)"},
+    {"probe_resolution_us", OAK_CFG_INT, "1000",
+     "latencies are ranked in steps of this many µs: nearer peers tie and share flows"},
     {"instance_tx_offload", OAK_CFG_BOOL, "false", "leave tx checksum offload on inside instances"},
     {"containerd_address", OAK_CFG_STR, "/run/containerd/containerd.sock",
      "containerd's socket, for the container runtime"},
@@ -424,25 +426,24 @@ static uint32_t backend_latency(struct oak_node *n, const struct oak_interest *i
 	return rtt;
 }
 
-/* A move worth a map write: known <-> unknown, or by a quarter and 50 µs. */
-static bool latency_moved(uint32_t old, uint32_t now)
+/* The latency to write for one backend given what the kernel holds (cur,
+ * 0 = none): local 1, remote the probed RTT rounded up to the resolution
+ * with hysteresis (oak_probe_latency_next), cur while not measured yet. */
+static uint32_t next_latency(struct oak_node *n, const struct oak_interest *it, uint32_t ip,
+			     uint32_t cur)
 {
-	uint32_t d = old > now ? old - now : now - old;
+	bool keep;
+	uint32_t raw = backend_latency(n, it, ip, &keep);
 
-	if (old == now)
-		return false;
-	if (!old || !now)
-		return true;
-	return d > 50 && (uint64_t)d * 4 > old;
+	if (local_by_ip(n, ip))
+		return LOCAL_LATENCY_US;
+	if (keep)
+		return cur;
+	return oak_probe_latency_next(cur, raw,
+				      (uint32_t)oak_config_int(n->cfg, "probe_resolution_us"));
 }
 
-static uint64_t latency_rank(uint32_t us)
-{
-	return us ? us : UINT32_MAX;
-}
-
-/* Fill the latencies of a closest IP's backends, keeping the kernel's
- * value where there is no measurement yet. */
+/* Fill the latencies of a closest IP's backends from the kernel's table. */
 static void fill_latencies(struct oak_node *n, const struct oak_interest *it,
 			   struct oak_svc_backend *b, unsigned nb)
 {
@@ -453,18 +454,18 @@ static void fill_latencies(struct oak_node *n, const struct oak_interest *it,
 	if (oak_dp_service_get(n->dp, it->closest_ip, &meta, cur, OAK_MAX_BACKENDS) == 0)
 		nc = meta.count < OAK_MAX_BACKENDS ? meta.count : OAK_MAX_BACKENDS;
 	for (unsigned j = 0; j < nb; j++) {
-		bool keep;
+		uint32_t old = 0;
 
-		b[j].latency_us = backend_latency(n, it, b[j].inst_ip, &keep);
-		for (unsigned c = 0; keep && c < nc; c++)
+		for (unsigned c = 0; c < nc; c++)
 			if (cur[c].inst_ip == b[j].inst_ip)
-				b[j].latency_us = cur[c].latency_us;
+				old = cur[c].latency_us;
+		b[j].latency_us = next_latency(n, it, b[j].inst_ip, old);
 	}
 }
 
-/* After new probe samples: rewrite a closest IP's backends only when a
- * latency moved significantly or the ranking changed by more than noise
- * (10% and 50 µs), so that jitter does not churn the maps. */
+/* After new probe samples: rewrite a closest IP's backends (one table
+ * write, sorted again by the library) only when a written latency changes;
+ * the resolution and hysteresis keep jitter from churning the maps. */
 static void update_latencies(struct oak_node *n)
 {
 	if (!n->dp || !n->probe)
@@ -484,21 +485,9 @@ static void update_latencies(struct oak_node *n)
 		nb = meta.count < OAK_MAX_BACKENDS ? meta.count : OAK_MAX_BACKENDS;
 		memcpy(nw, cur, nb * sizeof(*nw));
 		for (unsigned i = 0; i < nb; i++) {
-			bool keep;
-			uint32_t v = backend_latency(n, it, nw[i].inst_ip, &keep);
-
-			if (!keep)
-				nw[i].latency_us = v;
-			change |= latency_moved(cur[i].latency_us, nw[i].latency_us);
+			nw[i].latency_us = next_latency(n, it, nw[i].inst_ip, cur[i].latency_us);
+			change |= nw[i].latency_us != cur[i].latency_us;
 		}
-		/* cur is in the kernel's order: does a later one now clearly beat an earlier? */
-		for (unsigned i = 0; i < nb && !change; i++)
-			for (unsigned j = i + 1; j < nb && !change; j++) {
-				uint64_t ri = latency_rank(nw[i].latency_us),
-					 rj = latency_rank(nw[j].latency_us);
-
-				change = rj + 50 < ri && rj * 10 < ri * 9;
-			}
 		if (!change)
 			continue;
 		err = oak_dp_service_set(n->dp, it->closest_ip, (enum oak_policy)meta.policy,

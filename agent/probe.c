@@ -26,7 +26,7 @@ struct oak_peer {
 	bool answered;	 /* the last probe got its reply */
 	unsigned missed; /* probes unanswered in a row */
 	int64_t sent_ms; /* 0: never probed */
-	bool measured;	 /* a sample was ever taken */
+	bool lost;	 /* OAK_PROBE_LOST probes unanswered in a row */
 	bool wanted;
 };
 
@@ -125,6 +125,23 @@ uint32_t oak_probe_median(const uint32_t *samples, size_t n)
 	qsort(s, n, sizeof(*s), cmp_u32);
 	/* lower median for an even count: a late sample never raises it alone */
 	return s[(n - 1) / 2];
+}
+
+uint32_t oak_probe_latency_next(uint32_t cur, uint32_t rtt, uint32_t res)
+{
+	uint64_t band, q;
+
+	if (!res)
+		res = 1;
+	if (!rtt)
+		return 0;
+	if (cur >= res && cur % res == 0) {
+		band = res / 4 > cur / 8 ? res / 4 : cur / 8;
+		if ((uint64_t)rtt + res + band > cur && rtt <= cur + band)
+			return cur;
+	}
+	q = ((uint64_t)rtt + res - 1) / res * res;
+	return q > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)q;
 }
 
 /* ------------------------------------------------------------ peers */
@@ -259,6 +276,7 @@ void oak_probe_send_due(struct oak_probe *p, int64_t now_ms, int64_t interval_ms
 			continue;
 		if (!e->answered && ++e->missed >= OAK_PROBE_LOST) {
 			e->rtt_us = 0;
+			e->lost = true;
 			e->n_samples = e->head = 0; /* a peer that comes back starts afresh */
 		}
 		m.seq = ++p->seq;
@@ -287,11 +305,14 @@ static bool take_sample(struct oak_probe *p, uint32_t from, const struct oak_pro
 		us = 1;
 	e->answered = true;
 	e->missed = 0;
-	e->measured = true;
+	e->lost = false;
 	e->samples[e->head] = us;
 	e->head = (e->head + 1) % OAK_PROBE_SAMPLES;
 	if (e->n_samples < OAK_PROBE_SAMPLES)
 		e->n_samples++;
+	/* from two samples on: the first often waited for ARP */
+	if (e->n_samples < 2)
+		return true;
 	e->rtt_us = oak_probe_median(e->samples, e->n_samples);
 
 	peer.x = m->coord.x;
@@ -339,7 +360,7 @@ uint32_t oak_probe_rtt_us(const struct oak_probe *p, uint32_t ip, enum oak_peer_
 
 	if (e && e->rtt_us)
 		s = OAK_PEER_OK;
-	else if (e && e->measured)
+	else if (e && e->lost)
 		s = OAK_PEER_LOST;
 	if (state)
 		*state = s;

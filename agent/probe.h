@@ -48,6 +48,15 @@ struct oak_probe_msg {
 void oak_probe_encode(const struct oak_probe_msg *m, uint8_t out[OAK_PROBE_LEN]);
 int oak_probe_decode(const uint8_t *buf, size_t len, struct oak_probe_msg *m);
 
+/*
+ * The latency to write for a remote backend (µs): rtt rounded up to a
+ * multiple of res, so that peers closer together than res tie (and share
+ * flows round-robin); cur, the value written before, is kept while rtt stays
+ * within its step widened by max(res/4, cur/8), so jitter at a step's edge
+ * does not rewrite maps. 0 (unknown) when rtt is 0.
+ */
+uint32_t oak_probe_latency_next(uint32_t cur, uint32_t rtt, uint32_t res);
+
 /* Median of a peer's samples (µs): pure, for tests. 0 when n == 0. */
 uint32_t oak_probe_median(const uint32_t *samples, size_t n);
 

@@ -142,8 +142,9 @@ check "n1 reports its Vivaldi coordinate" bus_has "nodes/$N1/information" '"viva
 ic() { nsx "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["netns"])' "$WORK/n$1/instances/$2.json")" python3 "$PEER" ask-tcp "$3"; }
 got=$(for _ in 1 2 3 4; do ic 2 $CJOB.2 $CL; done | sort | uniq -c | awk '{print $2 $1}' | tr -d '\n')
 check "n2's client reaches its local instance through the closest IP every time: $got" test "$got" = srv24
-got=$(ic 1 $CJOB.1 $CL)
-check "n1's client reaches a remote instance through the closest IP: $got" bash -c "[ '$got' = srv2 ] || [ '$got' = srv3 ]"
+got=$(for _ in 1 2 3 4; do ic 1 $CJOB.1 $CL; done | sort -u | tr -d '\n')
+# sub-millisecond peers tie at the probe resolution (1 ms): round-robin among them
+check "n1's client reaches the remote instances through the closest IP: $got" bash -c "[[ '$got' =~ ^(srv2|srv3|srv2srv3)$ ]]"
 got=$(for _ in 1 2 3 4; do ic 1 $CJOB.1 $RR; done | sort -u | tr -d '\n')
 check "the round-robin IP still reaches both: $got" test "$got" = srv2srv3
 

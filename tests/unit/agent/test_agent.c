@@ -193,6 +193,23 @@ static void test_probe_codec(void **state)
 	assert_int_equal(oak_probe_decode(buf, sizeof(buf), &d), -1);
 }
 
+static void test_probe_latency_next(void **state)
+{
+	assert_int_equal(oak_probe_latency_next(0, 0, 1000), 0);	  /* unknown */
+	assert_int_equal(oak_probe_latency_next(1000, 0, 1000), 0);	  /* lost */
+	assert_int_equal(oak_probe_latency_next(0, 110, 1000), 1000);	  /* rounded up */
+	assert_int_equal(oak_probe_latency_next(0, 451, 1000), 1000);	  /* ties with 110 */
+	assert_int_equal(oak_probe_latency_next(1000, 1200, 1000), 1000); /* jitter at the edge */
+	assert_int_equal(oak_probe_latency_next(1000, 1300, 1000), 2000);
+	assert_int_equal(oak_probe_latency_next(2000, 800, 1000), 2000);
+	assert_int_equal(oak_probe_latency_next(2000, 700, 1000), 1000);
+	assert_int_equal(oak_probe_latency_next(21000, 22500, 1000), 21000); /* within 1/8 */
+	assert_int_equal(oak_probe_latency_next(21000, 24000, 1000), 24000);
+	assert_int_equal(oak_probe_latency_next(21000, 200, 1000), 1000);
+	assert_int_equal(oak_probe_latency_next(1, 300, 1000), 1000); /* was local */
+	assert_int_equal(oak_probe_latency_next(0, 37, 1), 37);	      /* no rounding */
+}
+
 static void test_probe_median(void **state)
 {
 	const uint32_t one[] = {70}, spike[] = {60, 62, 3000, 61, 59, 63, 58},
@@ -216,6 +233,7 @@ int main(void)
 	    cmocka_unit_test(test_hash),
 	    cmocka_unit_test(test_probe_codec),
 	    cmocka_unit_test(test_probe_median),
+	    cmocka_unit_test(test_probe_latency_next),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
