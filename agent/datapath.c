@@ -95,7 +95,7 @@ static int node_dir(const char *node_id, char *buf, size_t len)
 }
 
 /* BPF_F_ADJ_ROOM_DECAP_L3_IPV4 exists since Linux 6.3. */
-static bool kernel_has_decap_flags(void)
+bool oak_dp_kernel_has_decap_flags(void)
 {
 	struct utsname u;
 	int major = 0, minor = 0;
@@ -133,7 +133,7 @@ int oak_dp_open(const char *node_id, struct oak_dp **out)
 		err = -errno;
 		goto fail;
 	}
-	if (!kernel_has_decap_flags())
+	if (!oak_dp_kernel_has_decap_flags())
 		dp->tc->rodata->oak_decap_flags = 0;
 	err = oak_tc__load(dp->tc);
 	if (err)
@@ -197,8 +197,8 @@ int oak_dp_get_config(struct oak_dp *dp, struct oak_cfg *cfg)
 static int tc_attach(int ifindex, int prog_fd)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO,
-		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIO, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
 	int err = bpf_tc_hook_create(&hook);
 
 	if (err && err != -EEXIST)
@@ -246,7 +246,7 @@ static int xdp_attach(struct oak_dp *dp, int ifindex)
 		dp->xdp = oak_xdp__open_opts(&opts);
 		if (!dp->xdp)
 			return -errno;
-		if (!kernel_has_decap_flags())
+		if (!oak_dp_kernel_has_decap_flags())
 			dp->xdp->rodata->oak_decap_flags = 0;
 		xopts.obj = dp->xdp->obj;
 		xopts.prog_name = "oak_xdp_decap";
@@ -380,8 +380,7 @@ int oak_dp_instance_get(struct oak_dp *dp, uint32_t inst_ip, struct oak_inst *in
 
 int oak_dp_instance_del(struct oak_dp *dp, uint32_t inst_ip)
 {
-	if (bpf_map_delete_elem(map_fd(dp, dp->tc->maps.oak_inst_v1), &inst_ip) &&
-	    errno != ENOENT)
+	if (bpf_map_delete_elem(map_fd(dp, dp->tc->maps.oak_inst_v1), &inst_ip) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -419,10 +418,11 @@ int oak_dp_service_get(struct oak_dp *dp, uint32_t svc_ip, struct oak_svc_meta *
 	return 0;
 }
 
-int oak_dp_service_set(struct oak_dp *dp, uint32_t svc_ip, enum oak_policy policy,
-		       uint32_t svc_id, const struct oak_svc_backend *backends, unsigned int n)
+int oak_dp_service_set(struct oak_dp *dp, uint32_t svc_ip, enum oak_policy policy, uint32_t svc_id,
+		       const struct oak_svc_backend *backends, unsigned int n)
 {
-	int sfd = map_fd(dp, dp->tc->maps.oak_svc_v2), bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
+	int sfd = map_fd(dp, dp->tc->maps.oak_svc_v2),
+	    bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
 	struct oak_svc_backend sorted[OAK_MAX_BACKENDS];
 	struct oak_backend_key key = {.addr = svc_ip};
 	struct oak_svc_meta meta = {0}, old;
@@ -462,7 +462,8 @@ int oak_dp_service_set(struct oak_dp *dp, uint32_t svc_ip, enum oak_policy polic
 
 int oak_dp_service_del(struct oak_dp *dp, uint32_t svc_ip)
 {
-	int sfd = map_fd(dp, dp->tc->maps.oak_svc_v2), bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
+	int sfd = map_fd(dp, dp->tc->maps.oak_svc_v2),
+	    bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
 	struct oak_backend_key key = {.addr = svc_ip};
 	struct oak_svc_meta meta;
 	unsigned int i;
@@ -477,8 +478,7 @@ int oak_dp_service_del(struct oak_dp *dp, uint32_t svc_ip)
 	return 0;
 }
 
-int oak_dp_set_latency(struct oak_dp *dp, uint32_t svc_ip, uint32_t inst_ip,
-		       uint32_t latency_us)
+int oak_dp_set_latency(struct oak_dp *dp, uint32_t svc_ip, uint32_t inst_ip, uint32_t latency_us)
 {
 	struct oak_svc_backend b[OAK_MAX_BACKENDS];
 	struct oak_svc_meta meta;
@@ -536,8 +536,8 @@ static int on_event(void *ctx, void *data, size_t len)
 int oak_dp_events_fd(struct oak_dp *dp, oak_dp_miss_cb cb, void *ctx)
 {
 	if (!dp->events) {
-		dp->events = ring_buffer__new(map_fd(dp, dp->tc->maps.oak_events_v1), on_event,
-					      dp, NULL);
+		dp->events =
+		    ring_buffer__new(map_fd(dp, dp->tc->maps.oak_events_v1), on_event, dp, NULL);
 		if (!dp->events)
 			return -errno;
 	}

@@ -35,6 +35,12 @@ void oak_dp_close(struct oak_dp *dp);
 /* Detach the node's uplink programs and unpin all of its maps. */
 int oak_dp_purge(const char *node_id);
 
+/*
+ * Does the running kernel take BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (Linux 6.3)?
+ * Loaders clear oak_decap_flags in the programs' rodata where it does not.
+ */
+bool oak_dp_kernel_has_decap_flags(void);
+
 /* Was this datapath adopted from pins a previous process left? */
 bool oak_dp_adopted(const struct oak_dp *dp);
 

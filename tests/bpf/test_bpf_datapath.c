@@ -37,6 +37,7 @@
 #include <bpf/libbpf.h>
 
 #include <oak/datapath.h>
+#include <oak/dp.h>
 #include "oak_tc.skel.h"
 #include "oak_xdp.skel.h"
 
@@ -1820,11 +1821,16 @@ static int setup_bpf(void)
 	libbpf_set_print(libbpf_log);
 	oo.pin_root_path = E.pin_dir;
 	E.tc = oak_tc__open_opts(&oo);
+	/* as the agent does: kernels before 6.3 refuse the decap GSO flag */
+	if (E.tc && !oak_dp_kernel_has_decap_flags())
+		E.tc->rodata->oak_decap_flags = 0;
 	if (!E.tc || oak_tc__load(E.tc)) {
 		fprintf(stderr, "loading oak_tc failed\n");
 		return -1;
 	}
 	E.xdp = oak_xdp__open_opts(&oo);
+	if (E.xdp && !oak_dp_kernel_has_decap_flags())
+		E.xdp->rodata->oak_decap_flags = 0;
 	if (!E.xdp || oak_xdp__load(E.xdp)) {
 		fprintf(stderr, "loading oak_xdp failed\n");
 		return -1;

@@ -7,6 +7,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TAG=${TAG:-oke$$}
 source "$HERE/topo.sh"
 PEER="python3 $HERE/peer.py"
+# transfer sizes; vmtest shrinks them (software-emulated CPUs are slow)
+XFER=${OAK_E2E_XFER:-8000000}
+LONG=${OAK_E2E_LONG:-60000000}
 trap topo_cleanup EXIT
 trap "exit 1" INT TERM
 
@@ -90,11 +93,11 @@ check "each of a, b, d answered one echo (InEchos $before-> $after)" one_each
 
 # --- data integrity: real transfers, checksums computed in software
 xfer_ok=0
-for _ in 1 2 3; do inc c $PEER send $RR 8000000 >/dev/null && xfer_ok=$((xfer_ok + 1)); done
-check "3 x 8 MB from n1 through the round-robin IP arrive intact ($xfer_ok/3)" test $xfer_ok -eq 3
+for _ in 1 2 3; do inc c $PEER send $RR $XFER >/dev/null && xfer_ok=$((xfer_ok + 1)); done
+check "3 x $XFER bytes from n1 through the round-robin IP arrive intact ($xfer_ok/3)" test $xfer_ok -eq 3
 xfer_ok=0
-for _ in 1 2 3; do inc f $PEER send $RR 8000000 >/dev/null && xfer_ok=$((xfer_ok + 1)); done
-check "3 x 8 MB from n2 through the round-robin IP arrive intact ($xfer_ok/3)" test $xfer_ok -eq 3
+for _ in 1 2 3; do inc f $PEER send $RR $XFER >/dev/null && xfer_ok=$((xfer_ok + 1)); done
+check "3 x $XFER bytes from n2 through the round-robin IP arrive intact ($xfer_ok/3)" test $xfer_ok -eq 3
 csum_errs=$(for i in a b c d f; do snmp $i Tcp InCsumErrors; done | paste -sd+ | bc)
 check "no TCP checksum errors in any instance ($csum_errs)" test "$csum_errs" -eq 0
 
@@ -139,7 +142,7 @@ ip -n "$(inst_ns 1 c)" link set eth0 mtu 1450
 check "n1 counted too_big" bash -c "$(declare -f oakdp nsx); TAG=$TAG OAK_BIN=$OAK_BIN; oakdp 1 stats | awk '\$1==\"too_big\" && \$2>0 {f=1} END {exit !f}'"
 
 # --- the kernel keeps forwarding when the process that filled the maps dies
-inc c $PEER send $ONE 60000000 6 >"/tmp/$TAG-long.log" 2>&1 &
+inc c $PEER send $ONE $LONG 6 >"/tmp/$TAG-long.log" 2>&1 &
 long=$!
 sleep 2
 kill -9 "${FILLER[1]}" "${FILLER[2]}" "${FILLER[3]}"
@@ -151,13 +154,13 @@ rm -f "/tmp/$TAG-long.log"
 mode=$(oakdp 2 init "$(node_ip 2)" up0 xdp)
 check "n2 uplink switched to XDP decap ($mode)" grep -q "decap at xdp" <<<"$mode"
 xdp_before=$(oakdp 2 stats | awk '$1=="decap_xdp" {print $2}')
-check "8 MB through XDP decap arrive intact" inc c $PEER send $ONE 8000000
+check "$XFER bytes through XDP decap arrive intact" inc c $PEER send $ONE $XFER
 xdp_after=$(oakdp 2 stats | awk '$1=="decap_xdp" {print $2}')
 check "n2 counted XDP decaps ($xdp_before -> $xdp_after)" test "$xdp_after" -gt "$xdp_before"
 check "xdp-loader shows oak_xdp_decap on n2's uplink" bash -c "nsenter --net=/run/netns/$TAG-n2 xdp-loader status up0 | grep -q oak_xdp_decap"
 mode=$(oakdp 2 init "$(node_ip 2)" up0 tc)
 check "n2 uplink back to tc decap ($mode)" grep -q "decap at tc" <<<"$mode"
-check "8 MB through tc decap arrive intact" inc c $PEER send $ONE 8000000
+check "$XFER bytes through tc decap arrive intact" inc c $PEER send $ONE $XFER
 
 # --- removal: the next flows pick among the remaining instances
 for n in 1 2 3; do
