@@ -313,7 +313,8 @@ size_t ocl_nodes_expire(struct ocl_cluster *c, int64_t now_ms, int64_t timeout_m
 	for (size_t i = 0; i < c->n_nodes; i++) {
 		struct ocl_node *n = &c->nodes[i];
 
-		if (n->state != OCL_NODE_ACTIVE || now_ms - n->last_seen_ms <= timeout_ms)
+		if (n->state != OCL_NODE_ACTIVE || now_ms - n->last_seen_ms <= timeout_ms ||
+		    now_ms < n->busy_until_ms)
 			continue;
 		if (k >= max)
 			break; /* the rest on the next call */

@@ -41,6 +41,10 @@ struct ocl_node {
 	bool confirmed; /* reported since this cluster process started */
 	enum ocl_node_state state;
 	int64_t last_seen_ms; /* monotonic */
+	/* a deploy was just sent: the agent may be busy creating the instance
+	 * (namespaces, cgroups, maps) and silent for a while; not lost by
+	 * silence before this time */
+	int64_t busy_until_ms;
 };
 
 /* ------------------------------------------------------------ services */

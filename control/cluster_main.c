@@ -256,6 +256,7 @@ static void send_deploy(struct ocl *o, const struct ocl_service *s, const struct
 			const struct ocl_instance *in)
 {
 	struct oak_msg_deploy d = {0};
+	struct ocl_node *n;
 
 	snprintf(d.service_id, sizeof(d.service_id), "%.64s",
 		 s->service_id[0] ? s->service_id : s->job_name);
@@ -281,6 +282,9 @@ static void send_deploy(struct ocl *o, const struct ocl_service *s, const struct
 	oak_log(INFO, "deploy %s.%u (%s) on %s", s->job_name, in->number, in->instance_ip,
 		in->node_id);
 	pub_node(o, in->node_id, OAK_T_DEPLOY, oak_msg_deploy_encode(&d), false);
+	n = ocl_node_find(&o->c, in->node_id);
+	if (n)
+		n->busy_until_ms = now_ms() + o->timeout_ms;
 }
 
 static bool node_usable(const struct ocl_node *n)

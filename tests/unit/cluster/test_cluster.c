@@ -40,6 +40,10 @@ static void test_registry_timeout(void **state)
 	a = ocl_node_find(&c, "a");
 	assert_int_equal(a->state, OCL_NODE_LOST);
 	assert_int_equal(ocl_nodes_active(&c), 1);
+	/* busy with a deploy: not lost by silence until that ends */
+	b->busy_until_ms = 9500;
+	assert_int_equal(ocl_nodes_expire(&c, 9000, 3000, lost, 4), 0);
+	b->busy_until_ms = 0;
 	/* a lost node is reported once only */
 	assert_int_equal(ocl_nodes_expire(&c, 9000, 3000, lost, 4), 1);
 	assert_string_equal(lost[0], "b");
