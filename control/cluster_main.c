@@ -1427,9 +1427,9 @@ int main(int argc, char **argv)
 	}
 
 	/* cluster broker: the nodes' side; our will tells them we are gone */
-	snprintf(will.id, sizeof(will.id), "%s", id);
+	memcpy(will.id, id, sizeof(will.id)); /* both OAK_ID_LEN, NUL-terminated */
 	will.online = false;
-	snprintf(will.boot_id, sizeof(will.boot_id), "%s", o->boot_id);
+	snprintf(will.boot_id, sizeof(will.boot_id), "%.*s", (int)sizeof(will.boot_id) - 1, o->boot_id);
 	nwill = oak_msg_status_encode(&will);
 	snprintf(nwill_t, sizeof(nwill_t), "%s", OCL_T_CLUSTER_STATUS);
 	snprintf(ncid, sizeof(ncid), "cluster-%.56s", id);
