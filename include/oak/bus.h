@@ -22,7 +22,16 @@ struct oak_bus_opts {
 	const char *cafile; /* TLS on when set */
 	const char *certfile;
 	const char *keyfile;
-	int keepalive_s; /* default 5; libmosquitto accepts no less than 5 */
+	/*
+	 * default 5; libmosquitto 2.0 refuses less (v3.1.1 and v5 alike). A
+	 * broker could impose less through MQTT v5's Server Keep Alive, which
+	 * libmosquitto follows, but mosquitto 2.0 refuses max_keepalive < 10
+	 * and scans for expired clients only every ~5 s: a dead client's will
+	 * comes 4-10 s after its last packet. Hence oak detects a silent node
+	 * within 3 s from its reports (oak-cluster's node_timeout), not from
+	 * the keepalive. (Measured 2026-11 with Debian 12's mosquitto 2.0.11.)
+	 */
+	int keepalive_s;
 	bool clean_session;
 	const char *will_topic; /* last will, optional */
 	const char *will_payload;
