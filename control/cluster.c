@@ -291,6 +291,7 @@ void ocl_node_apply_info(struct ocl_node *n, const struct oak_msg_node_info *m)
 		n->runtimes = m->virtualization;
 	if (m->location.set)
 		n->location = m->location;
+	n->vivaldi = m->vivaldi; /* the latest report's, unknown when it has none */
 	n->have_info = true;
 }
 

@@ -37,6 +37,9 @@ struct ocl_node {
 	uint32_t gpus;
 	uint32_t gpus_free;
 	struct oak_geo location;
+	/* network coordinates from the latest information report (set false:
+	 * unknown, e.g. the node has not probed any peer yet) */
+	struct oak_vivaldi vivaldi;
 	bool have_info; /* resources known (hello or information seen) */
 	bool confirmed; /* reported since this cluster process started */
 	enum ocl_node_state state;

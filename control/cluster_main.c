@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "cluster_place.h"
 #include "cluster_sched.h"
 #include "oak/bus.h"
 #include "oak/config.h"
@@ -224,34 +225,6 @@ static int service_of(const struct ocl_service *s, struct oak_service *svc, char
 	return oak_msg_cluster_deploy_service(&m, svc, err, errlen);
 }
 
-static void build_req(const struct oak_service *svc, struct ocl_req *r, char *direct, size_t dlen)
-{
-	memset(r, 0, sizeof(*r));
-	r->vcpus = svc->res.vcpus;
-	r->memory_mb = svc->res.memory_mb;
-	r->gpus = svc->res.vgpus > 0 ? (uint32_t)svc->res.vgpus : 0;
-	r->runtime = ocl_runtime_mask(svc->virtualization);
-	for (size_t i = 0; i < svc->arch.n; i++)
-		r->archs |= ocl_arch_mask(svc->arch.v[i]);
-	r->target_node = svc->target_node[0] ? svc->target_node : NULL;
-	direct[0] = '\0';
-	for (size_t i = 0; i < svc->n_constraints; i++) {
-		const struct oak_constraint *c = &svc->constraints[i];
-
-		if (c->type == OAK_CONSTRAINT_DIRECT && c->node[0]) {
-			size_t l = strlen(direct);
-
-			snprintf(direct + l, dlen - l, "%s%s", l ? ";" : "", c->node);
-		} else if (c->type == OAK_CONSTRAINT_GEO && c->geo.set && r->n_geo < OCL_MAX_GEO) {
-			r->geo[r->n_geo].lat = c->geo.lat;
-			r->geo[r->n_geo].lon = c->geo.lon;
-			r->geo[r->n_geo].threshold_km = c->threshold;
-			r->n_geo++;
-		}
-	}
-	r->direct = direct[0] ? direct : NULL;
-}
-
 static void send_deploy(struct ocl *o, const struct ocl_service *s, const struct oak_service *svc,
 			const struct ocl_instance *in)
 {
@@ -300,10 +273,11 @@ static void place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 {
 	struct oak_service svc;
 	struct ocl_req req;
-	struct ocl_cand *cands;
-	size_t nc = 0, *idx, want = 0;
+	struct ocl_req_buf rb = {0};
+	struct ocl_cand *cands = NULL;
+	size_t nc = 0, *idx = NULL, want = 0;
 	uint32_t placed;
-	char err[512], direct[512], why[512];
+	char err[512], notes[1024], why[512];
 
 	for (size_t i = 0; i < s->n_inst; i++)
 		want += !s->inst[i].node_id[0] && ocl_state_live(s->inst[i].state);
@@ -313,29 +287,20 @@ static void place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 		oak_log(WARN, "place %s: %s", s->job_name, err);
 		return;
 	}
-	build_req(&svc, &req, direct, sizeof(direct));
+	if (ocl_build_req(&o->c, &svc, &req, &rb, notes, sizeof(notes)))
+		goto out;
+	if (notes[0])
+		oak_log(WARN, "place %s: %s", s->job_name, notes);
 	cands = calloc(o->c.n_nodes ? o->c.n_nodes : 1, sizeof(*cands));
 	idx = calloc(want, sizeof(*idx));
 	if (!cands || !idx)
 		goto out;
 	for (size_t i = 0; i < o->c.n_nodes; i++) {
 		const struct ocl_node *n = &o->c.nodes[i];
-		struct ocl_cand *c = &cands[nc];
 
 		if (!node_usable(n))
 			continue;
-		c->id = n->id;
-		c->vcpus_free = n->vcpus_free;
-		c->memory_free_mb = n->memory_free_mb;
-		c->gpus_free = n->gpus_free;
-		for (size_t k = 0; k < n->runtimes.n; k++)
-			c->runtimes |= ocl_runtime_mask(n->runtimes.v[k]);
-		c->archs = ocl_arch_mask(n->arch);
-		c->instances = ocl_instances_on(s, n->id);
-		c->loc_known = n->location.set;
-		c->lat = n->location.lat;
-		c->lon = n->location.lon;
-		nc++;
+		ocl_cand_from_node(n, s, &cands[nc++]);
 	}
 	placed =
 	    ocl_place(&req, cands, nc, (uint32_t)want, (uint64_t)now_ms(), idx, why, sizeof(why));
@@ -371,6 +336,7 @@ static void place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 out:
 	free(cands);
 	free(idx);
+	ocl_req_buf_free(&rb);
 	oak_service_free(&svc);
 }
 

@@ -8,6 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Vivaldi coordinate (2-D plus height, ms), as the nodes report it. */
+struct ocl_coord {
+	double x, y, h, err;
+};
+
 struct ocl_cand {
 	const char *id;
 	double vcpus_free;
@@ -18,9 +23,23 @@ struct ocl_cand {
 	uint32_t instances; /* of the service being placed, already there */
 	bool loc_known;
 	double lat, lon;
+	bool coord_known; /* the node reported Vivaldi coordinates */
+	struct ocl_coord coord;
 };
 
 #define OCL_MAX_GEO 16
+#define OCL_MAX_LAT 32 /* latency constraints plus connectivity targets */
+
+/* A latency constraint: to an area (users near lat,lon; RTT estimated from
+ * the great-circle distance) or to another service (RTT from the Vivaldi
+ * coordinates of its placed instances; the closest must be within). */
+struct ocl_lat {
+	bool to_service;
+	double threshold_ms;
+	double lat, lon;	      /* area */
+	const struct ocl_coord *inst; /* service: its instances' node coordinates */
+	size_t n_inst;
+};
 
 struct ocl_req {
 	double vcpus;
@@ -34,6 +53,8 @@ struct ocl_req {
 	struct {
 		double lat, lon, threshold_km;
 	} geo[OCL_MAX_GEO];
+	size_t n_lat;
+	struct ocl_lat lat[OCL_MAX_LAT];
 };
 
 uint32_t ocl_runtime_mask(const char *name);
