@@ -170,17 +170,11 @@ int oak_dp_map_fd(struct oak_dp *dp, const char *name)
 	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
-static int map_fd(struct oak_dp *dp, struct bpf_map *m)
-{
-	(void)dp;
-	return bpf_map__fd(m);
-}
-
 int oak_dp_configure(struct oak_dp *dp, const struct oak_cfg *cfg)
 {
 	__u32 zero = 0;
 
-	if (bpf_map_update_elem(map_fd(dp, dp->tc->maps.oak_cfg_v1), &zero, cfg, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(dp->tc->maps.oak_cfg_v1), &zero, cfg, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -189,7 +183,7 @@ int oak_dp_get_config(struct oak_dp *dp, struct oak_cfg *cfg)
 {
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(map_fd(dp, dp->tc->maps.oak_cfg_v1), &zero, cfg))
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->tc->maps.oak_cfg_v1), &zero, cfg))
 		return -errno;
 	return 0;
 }
@@ -345,11 +339,11 @@ int oak_dp_attach_instance(struct oak_dp *dp, int ifindex, uint32_t inst_ip, uin
 	__u32 key = ifindex;
 	int err;
 
-	if (bpf_map_update_elem(map_fd(dp, dp->tc->maps.oak_local_v1), &key, &l, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(dp->tc->maps.oak_local_v1), &key, &l, BPF_ANY))
 		return -errno;
 	err = tc_attach(ifindex, bpf_program__fd(dp->tc->progs.oak_from_inst));
 	if (err)
-		bpf_map_delete_elem(map_fd(dp, dp->tc->maps.oak_local_v1), &key);
+		bpf_map_delete_elem(bpf_map__fd(dp->tc->maps.oak_local_v1), &key);
 	return err;
 }
 
@@ -357,7 +351,7 @@ int oak_dp_detach_instance(struct oak_dp *dp, int ifindex)
 {
 	__u32 key = ifindex;
 
-	bpf_map_delete_elem(map_fd(dp, dp->tc->maps.oak_local_v1), &key);
+	bpf_map_delete_elem(bpf_map__fd(dp->tc->maps.oak_local_v1), &key);
 	/* the veth may already be gone with its namespace */
 	if (!if_indextoname(ifindex, (char[IF_NAMESIZE]){0}))
 		return 0;
@@ -366,21 +360,21 @@ int oak_dp_detach_instance(struct oak_dp *dp, int ifindex)
 
 int oak_dp_instance_set(struct oak_dp *dp, uint32_t inst_ip, const struct oak_inst *inst)
 {
-	if (bpf_map_update_elem(map_fd(dp, dp->tc->maps.oak_inst_v1), &inst_ip, inst, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(dp->tc->maps.oak_inst_v1), &inst_ip, inst, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
 int oak_dp_instance_get(struct oak_dp *dp, uint32_t inst_ip, struct oak_inst *inst)
 {
-	if (bpf_map_lookup_elem(map_fd(dp, dp->tc->maps.oak_inst_v1), &inst_ip, inst))
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->tc->maps.oak_inst_v1), &inst_ip, inst))
 		return -errno;
 	return 0;
 }
 
 int oak_dp_instance_del(struct oak_dp *dp, uint32_t inst_ip)
 {
-	if (bpf_map_delete_elem(map_fd(dp, dp->tc->maps.oak_inst_v1), &inst_ip) && errno != ENOENT)
+	if (bpf_map_delete_elem(bpf_map__fd(dp->tc->maps.oak_inst_v1), &inst_ip) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -404,11 +398,11 @@ static int cmp_backend(const void *a, const void *b)
 int oak_dp_service_get(struct oak_dp *dp, uint32_t svc_ip, struct oak_svc_meta *meta,
 		       struct oak_svc_backend *backends, unsigned int max)
 {
-	int bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
+	int bfd = bpf_map__fd(dp->tc->maps.oak_backend_v1);
 	struct oak_backend_key key = {.addr = svc_ip};
 	unsigned int i;
 
-	if (bpf_map_lookup_elem(map_fd(dp, dp->tc->maps.oak_svc_v2), &svc_ip, meta))
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->tc->maps.oak_svc_v2), &svc_ip, meta))
 		return -errno;
 	for (i = 0; i < meta->count && i < max; i++) {
 		key.slot = i + 1;
@@ -421,8 +415,8 @@ int oak_dp_service_get(struct oak_dp *dp, uint32_t svc_ip, struct oak_svc_meta *
 int oak_dp_service_set(struct oak_dp *dp, uint32_t svc_ip, enum oak_policy policy, uint32_t svc_id,
 		       const struct oak_svc_backend *backends, unsigned int n)
 {
-	int sfd = map_fd(dp, dp->tc->maps.oak_svc_v2),
-	    bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
+	int sfd = bpf_map__fd(dp->tc->maps.oak_svc_v2),
+	    bfd = bpf_map__fd(dp->tc->maps.oak_backend_v1);
 	struct oak_svc_backend sorted[OAK_MAX_BACKENDS];
 	struct oak_backend_key key = {.addr = svc_ip};
 	struct oak_svc_meta meta = {0}, old;
@@ -462,8 +456,8 @@ int oak_dp_service_set(struct oak_dp *dp, uint32_t svc_ip, enum oak_policy polic
 
 int oak_dp_service_del(struct oak_dp *dp, uint32_t svc_ip)
 {
-	int sfd = map_fd(dp, dp->tc->maps.oak_svc_v2),
-	    bfd = map_fd(dp, dp->tc->maps.oak_backend_v1);
+	int sfd = bpf_map__fd(dp->tc->maps.oak_svc_v2),
+	    bfd = bpf_map__fd(dp->tc->maps.oak_backend_v1);
 	struct oak_backend_key key = {.addr = svc_ip};
 	struct oak_svc_meta meta;
 	unsigned int i;
@@ -502,7 +496,7 @@ int oak_dp_set_latency(struct oak_dp *dp, uint32_t svc_ip, uint32_t inst_ip, uin
 
 int oak_dp_stats(struct oak_dp *dp, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = map_fd(dp, dp->tc->maps.oak_stats_v1);
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(dp->tc->maps.oak_stats_v1);
 	uint64_t *vals;
 	__u32 i;
 	int c;
@@ -537,7 +531,7 @@ int oak_dp_events_fd(struct oak_dp *dp, oak_dp_miss_cb cb, void *ctx)
 {
 	if (!dp->events) {
 		dp->events =
-		    ring_buffer__new(map_fd(dp, dp->tc->maps.oak_events_v1), on_event, dp, NULL);
+		    ring_buffer__new(bpf_map__fd(dp->tc->maps.oak_events_v1), on_event, dp, NULL);
 		if (!dp->events)
 			return -errno;
 	}
@@ -570,7 +564,7 @@ int oak_dp_purge(const char *node_id)
 	if (oak_dp_open(node_id, &dp) == 0) {
 		struct oak_cfg cfg;
 		__u32 key, next;
-		int lfd = map_fd(dp, dp->tc->maps.oak_local_v1);
+		int lfd = bpf_map__fd(dp->tc->maps.oak_local_v1);
 
 		if (oak_dp_get_config(dp, &cfg) == 0 && cfg.uplink_ifindex)
 			oak_dp_detach_uplink(dp, cfg.uplink_ifindex);

@@ -22,27 +22,27 @@
 #include <oak/dp.h>
 
 static const char usage[] =
-	"usage: oak-dp -n NODE COMMAND [ARGS]\n"
-	"\n"
-	"Maps are pinned under " OAK_BPF_ROOT "/NODE; run inside the node's network\n"
-	"namespace (nsenter --net=..., not 'ip netns exec', which hides bpffs).\n"
-	"\n"
-	"commands:\n"
-	"  init NODE_IP UPLINK [auto|tc|xdp] [MTU]   configure, attach the uplink\n"
-	"  local INST_IP VETH NS_IP INST_MAC         a local instance behind host veth VETH\n"
-	"  remote INST_IP NODE_IP                    an instance on another node\n"
-	"  unlocal VETH                              detach a local instance's veth\n"
-	"  del INST_IP                               forget an Instance IP\n"
-	"  svc SVC_IP rr|closest INST_IP[@LAT_US]... set a Service IP's backends\n"
-	"  svc-del SVC_IP                            remove a Service IP\n"
-	"  svc-bulk COUNT FIRST_SVC_IP INST_IP       COUNT round-robin services (benchmarks)\n"
-	"  latency SVC_IP INST_IP US                 latency from this node to a backend\n"
-	"  show SVC_IP                               a Service IP's table\n"
-	"  stats                                     per-verdict counters\n"
-	"  watch                                     print unknown-address events until killed\n"
-	"  batch [--hold] [FILE]                     run commands from FILE (or stdin), one a line;\n"
-	"                                            --hold: stay alive after EOF until killed\n"
-	"  purge                                     detach the uplink and unpin everything\n";
+    "usage: oak-dp -n NODE COMMAND [ARGS]\n"
+    "\n"
+    "Maps are pinned under " OAK_BPF_ROOT "/NODE; run inside the node's network\n"
+    "namespace (nsenter --net=..., not 'ip netns exec', which hides bpffs).\n"
+    "\n"
+    "commands:\n"
+    "  init NODE_IP UPLINK [auto|tc|xdp] [MTU]   configure, attach the uplink\n"
+    "  local INST_IP VETH NS_IP INST_MAC         a local instance behind host veth VETH\n"
+    "  remote INST_IP NODE_IP                    an instance on another node\n"
+    "  unlocal VETH                              detach a local instance's veth\n"
+    "  del INST_IP                               forget an Instance IP\n"
+    "  svc SVC_IP rr|closest INST_IP[@LAT_US]... set a Service IP's backends\n"
+    "  svc-del SVC_IP                            remove a Service IP\n"
+    "  svc-bulk COUNT FIRST_SVC_IP INST_IP       COUNT round-robin services (benchmarks)\n"
+    "  latency SVC_IP INST_IP US                 latency from this node to a backend\n"
+    "  show SVC_IP                               a Service IP's table\n"
+    "  stats                                     per-verdict counters\n"
+    "  watch                                     print unknown-address events until killed\n"
+    "  batch [--hold] [FILE]                     run commands from FILE (or stdin), one a line;\n"
+    "                                            --hold: stay alive after EOF until killed\n"
+    "  purge                                     detach the uplink and unpin everything\n";
 
 static int fail(const char *what, int err)
 {
@@ -64,8 +64,8 @@ static int parse_ip(const char *s, uint32_t *out)
 
 static int parse_mac(const char *s, uint8_t *mac)
 {
-	if (sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
-		   &mac[4], &mac[5]) != 6) {
+	if (sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
+		   &mac[5]) != 6) {
 		fprintf(stderr, "oak-dp: not a MAC address: '%s'\n", s);
 		return -1;
 	}
@@ -234,8 +234,8 @@ static int cmd_show(struct oak_dp *dp, int argc, char **argv)
 	if (err)
 		return fail(argv[0], err);
 	printf("%s policy=%s backends=%u closest=%u next_turn=%u\n", argv[0],
-	       meta.policy == OAK_POLICY_CLOSEST ? "closest" : "rr", meta.count,
-	       meta.closest_count, meta.rr_next);
+	       meta.policy == OAK_POLICY_CLOSEST ? "closest" : "rr", meta.count, meta.closest_count,
+	       meta.rr_next);
 	for (i = 0; i < meta.count && i < OAK_MAX_BACKENDS; i++)
 		printf("  %u %s latency_us=%u\n", i + 1,
 		       inet_ntop(AF_INET, &b[i].inst_ip, s, sizeof(s)), b[i].latency_us);

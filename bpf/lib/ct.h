@@ -6,8 +6,8 @@
 #include "maps.h"
 #include "parse.h"
 
-static __always_inline void ct_key(struct oak_ct_key *k, __be32 saddr, __be32 daddr,
-				   __be16 sport, __be16 dport, __u8 proto, __u8 dir)
+static __always_inline void ct_key(struct oak_ct_key *k, __be32 saddr, __be32 daddr, __be16 sport,
+				   __be16 dport, __u8 proto, __u8 dir)
 {
 	k->saddr = saddr;
 	k->daddr = daddr;
@@ -34,8 +34,8 @@ static __always_inline void ct_create(__be32 client, __be32 svc, __be32 backend,
 	bpf_map_update_elem(&oak_ct_v1, &k, &v, BPF_ANY);
 }
 
-static __always_inline struct oak_ct_val *ct_lookup(__be32 saddr, __be32 daddr,
-						    const struct pkt *p, __u8 dir)
+static __always_inline struct oak_ct_val *ct_lookup(__be32 saddr, __be32 daddr, const struct pkt *p,
+						    __u8 dir)
 {
 	struct oak_ct_key k;
 

@@ -36,7 +36,7 @@ struct outer_hdr {
  * counters are bumped here.
  */
 static __always_inline int encap_and_send(struct __sk_buff *skb, const struct oak_cfg *cfg,
-					   __be32 node_ip, __u8 tos)
+					  __be32 node_ip, __u8 tos)
 {
 	struct bpf_fib_lookup fib = {};
 	struct outer_hdr h = {};

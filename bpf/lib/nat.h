@@ -11,9 +11,8 @@ static __always_inline int nat_rewrite(struct __sk_buff *skb, const struct pkt *
 {
 	if (old == new)
 		return 0;
-	if (p->l4_csum_off &&
-	    bpf_l4_csum_replace(skb, p->l4_csum_off, old, new,
-				BPF_F_PSEUDO_HDR | sizeof(new) | p->l4_flags))
+	if (p->l4_csum_off && bpf_l4_csum_replace(skb, p->l4_csum_off, old, new,
+						  BPF_F_PSEUDO_HDR | sizeof(new) | p->l4_flags))
 		return -1;
 	if (bpf_l3_csum_replace(skb, IP_CSUM_OFF, old, new, sizeof(new)))
 		return -1;

@@ -11,25 +11,25 @@
 
 enum {
 	PARSE_OK = 0,
-	PARSE_NOT_IPV4 = -1,	/* not IPv4 at all: not oak's */
-	PARSE_MALFORMED = -2,	/* truncated, bad version or IHL, options */
+	PARSE_NOT_IPV4 = -1,  /* not IPv4 at all: not oak's */
+	PARSE_MALFORMED = -2, /* truncated, bad version or IHL, options */
 	PARSE_FRAGMENT = -3,
-	PARSE_L4_OTHER = -4,	/* protocol oak does not translate */
-	PARSE_NOT_SVC = -5,	/* not for the service network: not oak's */
+	PARSE_L4_OTHER = -4, /* protocol oak does not translate */
+	PARSE_NOT_SVC = -5,  /* not for the service network: not oak's */
 };
 
 /* The flow a packet belongs to, as seen at the IP layer (network order). */
 struct pkt {
 	__be32 saddr;
 	__be32 daddr;
-	__be16 sport;	/* ICMP echo: identifier */
-	__be16 dport;	/* ICMP echo: identifier */
+	__be16 sport; /* ICMP echo: identifier */
+	__be16 dport; /* ICMP echo: identifier */
 	__u8 proto;
 	__u8 tos;
-	__u16 l4_csum_off;	/* 0: no L4 checksum covers the addresses */
-	__u16 ip_len;		/* tot_len from the header (host order) */
-	__u16 frag_off;		/* host order */
-	__u8 l4_flags;		/* extra flags for bpf_l4_csum_replace */
+	__u16 l4_csum_off; /* 0: no L4 checksum covers the addresses */
+	__u16 ip_len;	   /* tot_len from the header (host order) */
+	__u16 frag_off;	   /* host order */
+	__u8 l4_flags;	   /* extra flags for bpf_l4_csum_replace */
 	__u8 pad;
 };
 

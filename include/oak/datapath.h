@@ -16,23 +16,23 @@
 #include <linux/types.h>
 #endif
 
-#define OAK_TUNNEL_PORT		50103
+#define OAK_TUNNEL_PORT 50103
 /* outer IPv4 (20) + UDP (8); the payload is the bare inner IP packet */
-#define OAK_TUNNEL_OVERHEAD	28
+#define OAK_TUNNEL_OVERHEAD 28
 /* MTU the agent gives instance veths so an encapsulated frame fits 1500 */
-#define OAK_INSTANCE_MTU	1450
+#define OAK_INSTANCE_MTU 1450
 
-#define OAK_MAX_BACKENDS	64	/* instances one Service IP balances over */
-#define OAK_SVC_ENTRIES		131072	/* Service IPs */
-#define OAK_BACKEND_ENTRIES	524288	/* backend slots over all Service IPs */
-#define OAK_INST_ENTRIES	65536	/* Instance IPs known to a node */
-#define OAK_LOCAL_ENTRIES	4096	/* instance veths on one node */
-#define OAK_CT_ENTRIES		262144	/* tracked flows (LRU) */
-#define OAK_EVENTS_BYTES	(256 * 1024)
+#define OAK_MAX_BACKENDS    64	   /* instances one Service IP balances over */
+#define OAK_SVC_ENTRIES	    131072 /* Service IPs */
+#define OAK_BACKEND_ENTRIES 524288 /* backend slots over all Service IPs */
+#define OAK_INST_ENTRIES    65536  /* Instance IPs known to a node */
+#define OAK_LOCAL_ENTRIES   4096   /* instance veths on one node */
+#define OAK_CT_ENTRIES	    262144 /* tracked flows (LRU) */
+#define OAK_EVENTS_BYTES    (256 * 1024)
 
 /* Map names (pinned under /sys/fs/bpf/oak/<node-id>/<name>). */
 #define OAK_MAP_SVC	"oak_svc_v2"
-#define OAK_MAP_BACKEND	"oak_backend_v1"
+#define OAK_MAP_BACKEND "oak_backend_v1"
 #define OAK_MAP_INST	"oak_inst_v1"
 #define OAK_MAP_LOCAL	"oak_local_v1"
 #define OAK_MAP_CT	"oak_ct_v1"
@@ -51,17 +51,17 @@ enum oak_policy {
  * oak_backend_v1 entries, slots 1..count.
  */
 struct oak_svc_meta {
-	__u16 count;		/* backends in slots 1..count */
-	__u16 closest_count;	/* slots 1..closest_count share the lowest latency */
-	__u8 policy;		/* enum oak_policy */
+	__u16 count;	     /* backends in slots 1..count */
+	__u16 closest_count; /* slots 1..closest_count share the lowest latency */
+	__u8 policy;	     /* enum oak_policy */
 	__u8 pad[3];
-	__u32 rr_next;		/* next turn; advanced atomically per new flow */
-	__u32 svc_id;		/* the cluster's id of the service, for logs */
+	__u32 rr_next; /* next turn; advanced atomically per new flow */
+	__u32 svc_id;  /* the cluster's id of the service, for logs */
 };
 
 struct oak_backend_key {
-	__be32 addr;	/* Service IP */
-	__u16 slot;	/* 1..count */
+	__be32 addr; /* Service IP */
+	__u16 slot;  /* 1..count */
 	__u16 pad;
 };
 
@@ -71,8 +71,8 @@ struct oak_backend_key {
  * O(1) without a loop over the backends.
  */
 struct oak_svc_backend {
-	__be32 inst_ip;		/* Instance IP of the backend */
-	__u32 latency_us;	/* RTT from this node to the backend's node; 0 = unknown */
+	__be32 inst_ip;	  /* Instance IP of the backend */
+	__u32 latency_us; /* RTT from this node to the backend's node; 0 = unknown */
 };
 
 /*
@@ -80,15 +80,15 @@ struct oak_svc_backend {
  * instances are reached through the tunnel to node_ip; local ones through
  * their veth.
  */
-#define OAK_INST_F_LOCAL	0x1
+#define OAK_INST_F_LOCAL 0x1
 
 struct oak_inst {
-	__be32 node_ip;		/* underlay address of the node that runs it */
-	__be32 ns_ip;		/* address inside its namespace (local only) */
-	__u32 ifindex;		/* host-side veth (local only) */
-	__u32 flags;		/* OAK_INST_F_* */
-	__u8 mac[6];		/* instance-side MAC (local only) */
-	__u8 host_mac[6];	/* host-side veth MAC (local only) */
+	__be32 node_ip;	  /* underlay address of the node that runs it */
+	__be32 ns_ip;	  /* address inside its namespace (local only) */
+	__u32 ifindex;	  /* host-side veth (local only) */
+	__u32 flags;	  /* OAK_INST_F_* */
+	__u8 mac[6];	  /* instance-side MAC (local only) */
+	__u8 host_mac[6]; /* host-side veth MAC (local only) */
 };
 
 /* oak_local_v1: host-side veth ifindex -> the instance behind it. */
@@ -103,64 +103,64 @@ struct oak_local {
  * that pins the backend, and the reverse one (backend -> client Instance IP)
  * that restores the Service IP on replies.
  */
-#define OAK_CT_FORWARD	0
-#define OAK_CT_REVERSE	1
+#define OAK_CT_FORWARD 0
+#define OAK_CT_REVERSE 1
 
 struct oak_ct_key {
 	__be32 saddr;
 	__be32 daddr;
-	__be16 sport;	/* ICMP echo: the identifier, in both ports */
+	__be16 sport; /* ICMP echo: the identifier, in both ports */
 	__be16 dport;
 	__u8 proto;
-	__u8 dir;	/* OAK_CT_FORWARD or OAK_CT_REVERSE */
+	__u8 dir; /* OAK_CT_FORWARD or OAK_CT_REVERSE */
 	__u16 pad;
 };
 
 struct oak_ct_val {
-	__be32 addr;	/* forward: backend Instance IP; reverse: the Service IP */
+	__be32 addr; /* forward: backend Instance IP; reverse: the Service IP */
 	__u32 pad;
 	__u64 last_seen_ns;
 };
 
 /* oak_cfg_v1 (array, one entry): this node's datapath settings. */
 struct oak_cfg {
-	__be32 node_ip;		/* underlay address, outer source of the tunnel */
-	__be32 svc_net;		/* Service/Instance IP network, 10.30.0.0 */
-	__be32 svc_mask;	/* its mask, 255.255.0.0 */
-	__u32 uplink_ifindex;	/* where tunnelled packets leave */
+	__be32 node_ip;	      /* underlay address, outer source of the tunnel */
+	__be32 svc_net;	      /* Service/Instance IP network, 10.30.0.0 */
+	__be32 svc_mask;      /* its mask, 255.255.0.0 */
+	__u32 uplink_ifindex; /* where tunnelled packets leave */
 	__u32 uplink_mtu;
 	__u32 pad;
 };
 
 /* oak_stats_v1 (per-CPU array): one counter per verdict. */
 enum oak_stat {
-	OAK_STAT_TRANSLATED,	/* forward: Service IP -> backend */
-	OAK_STAT_REV_TRANSLATED,/* reply: backend -> Service IP */
-	OAK_STAT_NEW_FLOW,	/* backend picked for a new flow */
-	OAK_STAT_REPICK,	/* pinned backend gone, picked again */
-	OAK_STAT_LOCAL,		/* delivered into a local instance */
-	OAK_STAT_ENCAP,		/* sent through the tunnel */
-	OAK_STAT_DECAP_TC,	/* tunnel header removed at tc ingress */
-	OAK_STAT_DECAP_XDP,	/* tunnel header removed at XDP */
-	OAK_STAT_NO_SERVICE,	/* unknown Service/Instance IP (agent told) */
-	OAK_STAT_NO_BACKEND,	/* service with no live backend */
-	OAK_STAT_MALFORMED,	/* could not be parsed safely: passed untouched */
-	OAK_STAT_FRAGMENT,	/* IP fragment to a Service IP: left to the kernel */
-	OAK_STAT_UNSUPPORTED,	/* protocol oak does not translate: left to the kernel */
-	OAK_STAT_SPOOFED,	/* source is not the instance's own address: dropped */
-	OAK_STAT_TOO_BIG,	/* too large for the tunnel: ICMP frag needed sent */
-	OAK_STAT_TOO_BIG_NODF,	/* too large, DF clear: dropped */
-	OAK_STAT_FIB_FAIL,	/* no route to the peer node */
-	OAK_STAT_NEIGH,		/* next hop unresolved: bpf_redirect_neigh */
-	OAK_STAT_PASS,		/* not oak's traffic */
-	OAK_STAT_DROP,		/* other drops (helper failures) */
+	OAK_STAT_TRANSLATED,	 /* forward: Service IP -> backend */
+	OAK_STAT_REV_TRANSLATED, /* reply: backend -> Service IP */
+	OAK_STAT_NEW_FLOW,	 /* backend picked for a new flow */
+	OAK_STAT_REPICK,	 /* pinned backend gone, picked again */
+	OAK_STAT_LOCAL,		 /* delivered into a local instance */
+	OAK_STAT_ENCAP,		 /* sent through the tunnel */
+	OAK_STAT_DECAP_TC,	 /* tunnel header removed at tc ingress */
+	OAK_STAT_DECAP_XDP,	 /* tunnel header removed at XDP */
+	OAK_STAT_NO_SERVICE,	 /* unknown Service/Instance IP (agent told) */
+	OAK_STAT_NO_BACKEND,	 /* service with no live backend */
+	OAK_STAT_MALFORMED,	 /* could not be parsed safely: passed untouched */
+	OAK_STAT_FRAGMENT,	 /* IP fragment to a Service IP: left to the kernel */
+	OAK_STAT_UNSUPPORTED,	 /* protocol oak does not translate: left to the kernel */
+	OAK_STAT_SPOOFED,	 /* source is not the instance's own address: dropped */
+	OAK_STAT_TOO_BIG,	 /* too large for the tunnel: ICMP frag needed sent */
+	OAK_STAT_TOO_BIG_NODF,	 /* too large, DF clear: dropped */
+	OAK_STAT_FIB_FAIL,	 /* no route to the peer node */
+	OAK_STAT_NEIGH,		 /* next hop unresolved: bpf_redirect_neigh */
+	OAK_STAT_PASS,		 /* not oak's traffic */
+	OAK_STAT_DROP,		 /* other drops (helper failures) */
 	OAK_STAT_MAX,
 };
 
 #define OAK_STAT_NAMES                                                                             \
 	"translated", "rev_translated", "new_flow", "repick", "local", "encap", "decap_tc",        \
-		"decap_xdp", "no_service", "no_backend", "malformed", "fragment", "unsupported", "spoofed", "too_big",       \
-		"too_big_nodf", "fib_fail", "neigh", "pass", "drop"
+	    "decap_xdp", "no_service", "no_backend", "malformed", "fragment", "unsupported",       \
+	    "spoofed", "too_big", "too_big_nodf", "fib_fail", "neigh", "pass", "drop"
 
 /*
  * oak_events_v1 (ring buffer): the first packet to an unknown address in the

@@ -23,9 +23,9 @@
 struct oak_dp;
 
 enum oak_uplink_mode {
-	OAK_UPLINK_AUTO = 0,	/* XDP decap on a NIC with native XDP, tc on veth */
-	OAK_UPLINK_TC,		/* decap at tc ingress */
-	OAK_UPLINK_XDP,		/* decap at native XDP (through libxdp), deliver at tc */
+	OAK_UPLINK_AUTO = 0, /* XDP decap on a NIC with native XDP, tc on veth */
+	OAK_UPLINK_TC,	     /* decap at tc ingress */
+	OAK_UPLINK_XDP,	     /* decap at native XDP (through libxdp), deliver at tc */
 };
 
 /* Open the node's datapath: create or adopt its pinned maps. */
@@ -68,14 +68,13 @@ int oak_dp_instance_del(struct oak_dp *dp, uint32_t inst_ip);
  * Replace a Service IP's backends. They are stored sorted by latency so the
  * closest policy is O(1) in the kernel; the round-robin turn is kept.
  */
-int oak_dp_service_set(struct oak_dp *dp, uint32_t svc_ip, enum oak_policy policy,
-		       uint32_t svc_id, const struct oak_svc_backend *backends, unsigned int n);
+int oak_dp_service_set(struct oak_dp *dp, uint32_t svc_ip, enum oak_policy policy, uint32_t svc_id,
+		       const struct oak_svc_backend *backends, unsigned int n);
 int oak_dp_service_get(struct oak_dp *dp, uint32_t svc_ip, struct oak_svc_meta *meta,
 		       struct oak_svc_backend *backends, unsigned int max);
 int oak_dp_service_del(struct oak_dp *dp, uint32_t svc_ip);
 /* Set the measured latency from this node to one backend of every service. */
-int oak_dp_set_latency(struct oak_dp *dp, uint32_t svc_ip, uint32_t inst_ip,
-		       uint32_t latency_us);
+int oak_dp_set_latency(struct oak_dp *dp, uint32_t svc_ip, uint32_t inst_ip, uint32_t latency_us);
 
 /* Per-verdict counters summed over CPUs; out has OAK_STAT_MAX entries. */
 int oak_dp_stats(struct oak_dp *dp, uint64_t *out);
