@@ -12,6 +12,8 @@
 #include <fcntl.h>
 #include <math.h>
 #include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@
 #include <bpf/bpf.h>
 #include <jansson.h>
 
+#include <oak/heartbeat.h>
 #include <oak/log.h>
 
 #include "node.h"
@@ -49,8 +52,12 @@ static const struct oak_cfg_key keys[] = {
     {"broker_certfile", OAK_CFG_STR, NULL, "client certificate for TLS (optional)"},
     {"broker_keyfile", OAK_CFG_STR, NULL, "client key for TLS (optional)"},
     {"keepalive", OAK_CFG_INT, "5", "MQTT keepalive in seconds (libmosquitto minimum 5)"},
-    {"report_interval", OAK_CFG_INT, "1",
+    {"report_interval", OAK_CFG_INT, "10",
      "seconds between resource reports at the latest (sooner on significant change)"},
+    {"heartbeat_interval", OAK_CFG_INT, "1",
+     "seconds between UDP heartbeats to the cluster (its liveness signal; 0: off)"},
+    {"cluster_heartbeat", OAK_CFG_STR, NULL,
+     "host:port of oak-cluster's heartbeat socket (default: broker_host:50104)"},
     {"node_ip", OAK_CFG_STR, NULL, "underlay IPv4 address: tunnel endpoint (required)"},
     {"uplink", OAK_CFG_STR, NULL, "underlay interface (required)"},
     {"uplink_mode", OAK_CFG_STR, "auto", "decapsulation hook: auto, tc or xdp"},
@@ -227,8 +234,12 @@ static void sample_resources(struct oak_node *n)
 	struct oak_cpu_times now;
 
 	if (oak_res_read_cpu(&now) == 0) {
-		if (n->cpu_prev.total)
+		if (n->cpu_prev.total) {
 			n->cpu_percent = oak_res_cpu_percent(&n->cpu_prev, &now);
+			/* samples in a row that moved from the reported value */
+			n->cpu_moved =
+			    fabs(n->cpu_percent - n->rep_cpu) >= 20.0 ? n->cpu_moved + 1 : 0;
+		}
 		n->cpu_prev = now;
 	}
 	if (oak_res_read_mem(&n->mem))
@@ -292,6 +303,7 @@ static void send_info(struct oak_node *n)
 		}
 	}
 	n->rep_cpu = m.cpu_percent;
+	n->cpu_moved = 0;
 	n->rep_mem = m.memory_percent;
 	n->rep_insts = m.instances;
 	n->rep_gpus = m.gpus;
@@ -346,12 +358,88 @@ static void maybe_report(struct oak_node *n)
 	}
 	if (!connected(n))
 		return;
-	if (now - n->last_report_ms >= iv || fabs(n->cpu_percent - n->rep_cpu) >= 20.0 ||
-	    fabs(memp - n->rep_mem) >= 10.0 || running_count(n) != n->rep_insts ||
-	    n->gpus != n->rep_gpus)
+	/* significant: CPU moved by 20 points in two samples in a row (one
+	 * spike is noise: reporting each would make reports a heartbeat again),
+	 * memory by 10 points, the instance count or GPUs changed */
+	if (now - n->last_report_ms >= iv || n->cpu_moved >= 2 || fabs(memp - n->rep_mem) >= 10.0 ||
+	    running_count(n) != n->rep_insts || n->gpus != n->rep_gpus)
 		send_info(n);
-	if (now - n->last_usage_ms >= iv)
+	/* per-instance usage: nothing to say on a node without instances
+	 * (after one last empty report when the last one goes) */
+	if (now - n->last_usage_ms >= iv && (running_count(n) || n->usage_nonempty)) {
+		n->usage_nonempty = running_count(n) > 0;
 		send_usage(n);
+	}
+}
+
+/* ------------------------------------------------------------ heartbeat */
+
+/* cluster_heartbeat (host:port), else broker_host:OAK_HB_PORT; resolved
+ * again every 10 s until it resolves (a name may need DNS) */
+static void hb_resolve(struct oak_node *n)
+{
+	const char *spec = oak_config_str(n->cfg, "cluster_heartbeat");
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *res = NULL;
+	char host[256], port[16];
+	const char *colon;
+	int rc;
+
+	if (spec && *spec) {
+		colon = strrchr(spec, ':');
+		if (!colon || colon == spec || !colon[1] ||
+		    (size_t)(colon - spec) >= sizeof(host)) {
+			oak_log(ERROR, "cluster_heartbeat: '%s' is not host:port", spec);
+			n->hb_resolve_ms = INT64_MAX; /* not again */
+			return;
+		}
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+		snprintf(port, sizeof(port), "%.15s", colon + 1);
+	} else {
+		snprintf(host, sizeof(host), "%s", oak_config_str(n->cfg, "broker_host"));
+		snprintf(port, sizeof(port), "%d", OAK_HB_PORT);
+	}
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc || !res) {
+		oak_log(WARN, "heartbeat: cannot resolve %s:%s: %s; trying again in 10 s", host,
+			port, gai_strerror(rc));
+		return;
+	}
+	memcpy(&n->hb_to, res->ai_addr, sizeof(n->hb_to));
+	freeaddrinfo(res);
+	n->hb_ok = true;
+	oak_log(INFO, "heartbeat: every %lld s to %s:%s/udp",
+		(long long)oak_config_int(n->cfg, "heartbeat_interval"), host, port);
+}
+
+static void hb_tick(struct oak_node *n)
+{
+	int64_t now = oak_now_ms(), iv = oak_config_int(n->cfg, "heartbeat_interval") * 1000;
+	uint8_t buf[OAK_HB_MAX];
+	int len;
+
+	if (iv <= 0 || n->hb_fd < 0)
+		return;
+	if (!n->hb_ok) {
+		if (n->hb_resolve_ms != INT64_MAX && now - n->hb_resolve_ms >= 10000) {
+			n->hb_resolve_ms = now;
+			hb_resolve(n);
+		}
+		if (!n->hb_ok)
+			return;
+	}
+	/* the timer ticks every second: a little slack keeps a 1 s cadence */
+	if (n->last_hb_ms && now - n->last_hb_ms < iv - 200)
+		return;
+	len = oak_hb_encode(buf, sizeof(buf), n->id, n->boot_id, ++n->hb_seq);
+	if (len < 0)
+		return;
+	n->last_hb_ms = now;
+	if (sendto(n->hb_fd, buf, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&n->hb_to,
+		   sizeof(n->hb_to)) < 0 &&
+	    now - n->hb_err_ms >= 60000) { /* e.g. no route: say so once a minute */
+		n->hb_err_ms = now;
+		oak_log(WARN, "heartbeat: %s", strerror(errno));
+	}
 }
 
 /* ------------------------------------------------------------ datapath */
@@ -851,9 +939,13 @@ static void mark_used_interests(struct oak_node *n, int64_t idle_ms)
 			continue;
 		if (now_ns - v.last_seen_ns > (uint64_t)idle_ms * 1000000ull)
 			continue;
+		/* used when its last packet went (bpf_ktime_get_ns is
+		 * CLOCK_MONOTONIC too), not when we looked: else a flow seen
+		 * just before would keep it for up to twice interest_idle */
 		for (struct oak_interest *i = n->interests; i; i = i->next)
-			if (k.daddr == i->rr_ip || k.daddr == i->closest_ip)
-				i->last_used_ms = oak_now_ms();
+			if ((k.daddr == i->rr_ip || k.daddr == i->closest_ip) &&
+			    (int64_t)(v.last_seen_ns / 1000000ull) > i->last_used_ms)
+				i->last_used_ms = (int64_t)(v.last_seen_ns / 1000000ull);
 	}
 }
 
@@ -1586,6 +1678,7 @@ static int loop(struct oak_node *n)
 
 			if (read(n->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 				oak_log(WARN, "timerfd: %s", strerror(errno));
+			hb_tick(n);
 			restart_due(n);
 			maybe_report(n);
 			check_interests(n);
@@ -1707,6 +1800,13 @@ int main(int argc, char **argv)
 				n->node_ip, OAK_PROBE_PORT, strerror(errno));
 	}
 
+	n->hb_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (n->hb_fd < 0)
+		oak_log(WARN, "heartbeat: socket: %s", strerror(errno));
+	n->hb_resolve_ms = oak_now_ms();
+	hb_resolve(n);
+	hb_tick(n);
+
 	snprintf(will.id, sizeof(will.id), "%s", n->id);
 	will.online = false;
 	snprintf(will.boot_id, sizeof(will.boot_id), "%.39s", n->boot_id);
@@ -1764,6 +1864,8 @@ int main(int argc, char **argv)
 	if (n->dp)
 		oak_dp_close(n->dp);
 	oak_probe_free(n->probe);
+	if (n->hb_fd >= 0)
+		close(n->hb_fd);
 	while (n->insts) {
 		struct oak_instance *in = n->insts;
 

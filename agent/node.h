@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
 #include <oak/bus.h>
 #include <oak/config.h>
 #include <oak/dp.h>
@@ -76,11 +78,20 @@ struct oak_node {
 	struct oak_cpu_times cpu_prev;
 	int64_t cpu_prev_ms;
 	double cpu_percent;
+	unsigned cpu_moved; /* samples in a row >= 20 points off rep_cpu */
 	struct oak_meminfo mem;
 	unsigned gpus;
 	int64_t last_report_ms, last_usage_ms, last_idle_check_ms;
 	double rep_cpu, rep_mem;
 	unsigned rep_insts, rep_gpus;
+	bool usage_nonempty; /* the last usage report listed instances */
+
+	/* UDP heartbeat to the cluster (its liveness signal) */
+	int hb_fd;
+	bool hb_ok; /* hb_to resolved */
+	struct sockaddr_in hb_to;
+	uint32_t hb_seq;
+	int64_t last_hb_ms, hb_resolve_ms, hb_err_ms;
 	bool stop;
 };
 

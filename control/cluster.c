@@ -251,6 +251,7 @@ struct ocl_node *ocl_node_get(struct ocl_cluster *c, const char *id, int64_t now
 	n = &c->nodes[c->n_nodes++];
 	memset(n, 0, sizeof(*n));
 	snprintf(n->id, sizeof(n->id), "%s", id);
+	n->id_hash = oak_hb_hash(n->id);
 	n->state = OCL_NODE_ACTIVE;
 	n->last_seen_ms = now_ms;
 	return n;
@@ -273,8 +274,11 @@ void ocl_node_apply_hello(struct ocl_node *n, const struct oak_msg_node_hello *h
 	}
 	if (h->location.set)
 		n->location = h->location;
-	if (strcmp(n->boot_id, h->boot_id))
+	if (strcmp(n->boot_id, h->boot_id)) { /* a new incarnation */
 		snprintf(n->boot_id, sizeof(n->boot_id), "%s", h->boot_id);
+		n->boot_hash = oak_hb_hash(n->boot_id);
+		n->last_hb_ms = 0;
+	}
 }
 
 void ocl_node_apply_info(struct ocl_node *n, const struct oak_msg_node_info *m)
@@ -303,19 +307,50 @@ bool ocl_node_seen(struct ocl_node *n, int64_t now_ms)
 	n->confirmed = true;
 	if (now_ms > n->last_seen_ms)
 		n->last_seen_ms = now_ms;
+	if (back)
+		n->last_hb_ms = 0;
 	return back;
+}
+
+struct ocl_node *ocl_node_by_hb(struct ocl_cluster *c, const struct oak_hb *hb)
+{
+	size_t l = strlen(hb->id);
+
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		struct ocl_node *n = &c->nodes[i];
+
+		if (n->id_hash != hb->id_hash || strncmp(n->id, hb->id, l) ||
+		    (!hb->truncated && n->id[l]))
+			continue;
+		if (n->boot_id[0] && n->boot_hash != hb->boot_hash)
+			return NULL; /* an earlier (or a not yet announced) incarnation */
+		return n;
+	}
+	return NULL;
+}
+
+bool ocl_node_heartbeat(struct ocl_node *n, int64_t now_ms, uint32_t seq)
+{
+	if (n->state != OCL_NODE_ACTIVE)
+		return false;
+	n->hb_seq = seq;
+	if (now_ms > n->last_hb_ms)
+		n->last_hb_ms = now_ms;
+	return true;
 }
 
 size_t ocl_nodes_expire(struct ocl_cluster *c, int64_t now_ms, int64_t timeout_ms,
 			char (*lost)[OAK_ID_LEN], size_t max)
 {
+	int64_t rto = c->report_timeout_ms > 0 ? c->report_timeout_ms : timeout_ms;
 	size_t k = 0;
 
 	for (size_t i = 0; i < c->n_nodes; i++) {
 		struct ocl_node *n = &c->nodes[i];
+		bool silent = n->last_hb_ms ? now_ms - n->last_hb_ms > timeout_ms
+					    : now_ms - n->last_seen_ms > rto;
 
-		if (n->state != OCL_NODE_ACTIVE || now_ms - n->last_seen_ms <= timeout_ms ||
-		    now_ms < n->busy_until_ms)
+		if (n->state != OCL_NODE_ACTIVE || !silent || now_ms < n->busy_until_ms)
 			continue;
 		if (k >= max)
 			break; /* the rest on the next call */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oak/heartbeat.h"
 #include "oak/msg.h"
 
 /* ------------------------------------------------------------ nodes */
@@ -43,7 +44,14 @@ struct ocl_node {
 	bool have_info; /* resources known (hello or information seen) */
 	bool confirmed; /* reported since this cluster process started */
 	enum ocl_node_state state;
-	int64_t last_seen_ms; /* monotonic */
+	int64_t last_seen_ms; /* monotonic, last MQTT message */
+	/* liveness: the last UDP heartbeat (0: none from this incarnation yet,
+	 * then report silence decides, see ocl_nodes_expire) */
+	int64_t last_hb_ms;
+	uint32_t hb_seq;
+	bool hb_warned;	    /* "no heartbeat" logged */
+	uint64_t boot_hash; /* oak_hb_hash(boot_id) */
+	uint64_t id_hash;   /* oak_hb_hash(id) */
 	/* a deploy was just sent: the agent may be busy creating the instance
 	 * (namespaces, cgroups, maps) and silent for a while; not lost by
 	 * silence before this time */
@@ -122,6 +130,9 @@ struct ocl_cluster {
 	size_t n_svcs, cap_svcs;
 	struct ocl_subnets subnets;
 	uint32_t ip_cursor;
+	/* report silence that loses a node without heartbeats (0: the
+	 * node timeout) */
+	int64_t report_timeout_ms;
 };
 
 void ocl_cluster_init(struct ocl_cluster *c, const char *id);
@@ -132,11 +143,24 @@ struct ocl_node *ocl_node_find(struct ocl_cluster *c, const char *id);
 struct ocl_node *ocl_node_get(struct ocl_cluster *c, const char *id, int64_t now_ms);
 void ocl_node_apply_hello(struct ocl_node *n, const struct oak_msg_node_hello *h);
 void ocl_node_apply_info(struct ocl_node *n, const struct oak_msg_node_info *m);
-/* Any message from the node: it is alive. Returns true if it was LOST
- * (it came back). */
+/* Any MQTT message from the node: it is alive. Returns true if it was LOST
+ * (it came back); a node that comes back starts without heartbeat (report
+ * silence decides until its next heartbeat). */
 bool ocl_node_seen(struct ocl_node *n, int64_t now_ms);
-/* Mark every ACTIVE node silent for more than timeout_ms LOST; their ids
- * go to lost[] (up to max). Returns how many were marked. */
+/* The node that sent heartbeat hb (matched by id hash, id prefix and boot
+ * hash; a node whose boot_id is unknown accepts any), or NULL. */
+struct ocl_node *ocl_node_by_hb(struct ocl_cluster *c, const struct oak_hb *hb);
+/* A heartbeat from n: refreshes its liveness. It does not bring a LOST
+ * node back (that takes an MQTT message: a node lost by its last will has
+ * no broker session, however alive its heartbeats say it is); returns
+ * false then. */
+bool ocl_node_heartbeat(struct ocl_node *n, int64_t now_ms, uint32_t seq);
+/* Liveness: a node that sent a heartbeat (this incarnation) is LOST when
+ * none came for more than timeout_ms; its reports no longer count. A node
+ * that never sent one (an agent without heartbeats) is LOST after
+ * c->report_timeout_ms (0: timeout_ms) without any MQTT message. Neither
+ * before n->busy_until_ms. Marks them LOST; their ids go to lost[] (up to
+ * max). Returns how many were marked. */
 size_t ocl_nodes_expire(struct ocl_cluster *c, int64_t now_ms, int64_t timeout_ms,
 			char (*lost)[OAK_ID_LEN], size_t max);
 size_t ocl_nodes_active(const struct ocl_cluster *c);

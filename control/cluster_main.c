@@ -13,14 +13,18 @@
  * publishes a retained cluster/status with a fresh boot_id, which makes
  * every node re-announce itself and re-report its instances.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -57,7 +61,12 @@ static const struct oak_cfg_key keys[] = {
     {"root_broker_cafile", OAK_CFG_STR, NULL, "root broker CA certificate: TLS on when set"},
     {"keepalive", OAK_CFG_INT, "5", "MQTT keepalive in seconds (libmosquitto minimum 5)"},
     {"node_timeout", OAK_CFG_DOUBLE, "3",
-     "seconds of silence after which a node is lost (its instances are placed again)"},
+     "seconds without a heartbeat after which a node is lost (its instances are placed again)"},
+    {"heartbeat_addr", OAK_CFG_STR, "0.0.0.0", "address the node heartbeats (UDP) arrive on"},
+    {"heartbeat_port", OAK_CFG_INT, "50104", "UDP port of the node heartbeats (0: off)"},
+    {"node_report_interval", OAK_CFG_DOUBLE, "1",
+     "report interval of nodes that send no heartbeat (older agents): such a node is lost "
+     "after node_timeout + this without a report"},
     {"report_interval", OAK_CFG_DOUBLE, "5",
      "seconds between aggregate reports to the root at the latest (sooner on change)"},
     {"subnet_block", OAK_CFG_STR, "10.18.0.0/20",
@@ -85,7 +94,7 @@ struct ocl {
 	char name[OAK_ID_LEN];
 	char boot_id[OAK_ID_LEN];
 	char state_path[600];
-	int timer_fd, sig_fd;
+	int timer_fd, sig_fd, hb_fd;
 	bool stop, dirty, placements_pending;
 	int64_t timeout_ms;
 	int64_t nbus_up_ms; /* when the cluster bus (re)connected */
@@ -956,9 +965,12 @@ static void on_node_bus_state(struct oak_bus *bus, enum oak_bus_state st, void *
 		return;
 	/* we were deaf, not the nodes: their silence starts counting now */
 	o->nbus_up_ms = now;
-	for (size_t i = 0; i < o->c.n_nodes; i++)
+	for (size_t i = 0; i < o->c.n_nodes; i++) {
 		if (o->c.nodes[i].last_seen_ms < now)
 			o->c.nodes[i].last_seen_ms = now;
+		if (o->c.nodes[i].last_hb_ms && o->c.nodes[i].last_hb_ms < now)
+			o->c.nodes[i].last_hb_ms = now;
+	}
 	/* a fresh boot_id on every connect makes every node re-report */
 	snprintf(s.id, sizeof(s.id), "%s", o->c.id);
 	s.online = true;
@@ -1063,6 +1075,7 @@ static void state_load(struct ocl *o)
 		snprintf(n->underlay_ip, sizeof(n->underlay_ip), "%s", jstr(e, "underlay_ip"));
 		n->tunnel_port = (uint32_t)json_integer_value(json_object_get(e, "tunnel_port"));
 		snprintf(n->boot_id, sizeof(n->boot_id), "%s", jstr(e, "boot_id"));
+		n->boot_hash = oak_hb_hash(n->boot_id);
 		snprintf(n->arch, sizeof(n->arch), "%s", jstr(e, "arch"));
 		json_array_foreach(json_object_get(e, "runtimes"), k,
 				   f) if (n->runtimes.n < OAK_NAMES_MAX)
@@ -1124,6 +1137,22 @@ static void tick(struct ocl *o)
 	size_t k;
 
 	if (oak_bus_state(o->nbus) == OAK_BUS_CONNECTED) {
+		/* no heartbeat yet (this incarnation), long after its hello: an
+		 * old agent, or heartbeats that cannot reach us; say so once */
+		for (size_t i = 0; i < o->c.n_nodes; i++) {
+			struct ocl_node *n = &o->c.nodes[i];
+
+			if (n->state == OCL_NODE_ACTIVE && n->confirmed && !n->last_hb_ms &&
+			    !n->hb_warned && now - n->last_seen_ms < 1000 &&
+			    now - o->nbus_up_ms > 10000 && o->hb_fd >= 0) {
+				n->hb_warned = true;
+				oak_log(WARN,
+					"node %s: no heartbeat on UDP port %d; its liveness "
+					"comes from its reports (lost after %.1f s without one)",
+					n->id, (int)oak_config_int(o->cfg, "heartbeat_port"),
+					(double)o->c.report_timeout_ms / 1000.0);
+			}
+		}
 		/* lost nodes whose instances sit on a lost node too are handled
 		 * by node_lost; expire at most 32 per tick */
 		k = ocl_nodes_expire(&o->c, now, o->timeout_ms, lost, 32);
@@ -1194,6 +1223,67 @@ static void tick(struct ocl *o)
 		state_save(o);
 }
 
+/* ------------------------------------------------------------ heartbeats */
+
+static int hb_open(struct ocl *o)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	const char *addr = oak_config_str(o->cfg, "heartbeat_addr");
+	int64_t port = oak_config_int(o->cfg, "heartbeat_port");
+	int fd;
+
+	o->hb_fd = -1;
+	if (port == 0) {
+		oak_log(WARN, "heartbeat_port 0: node liveness from reports only");
+		return 0;
+	}
+	if (port < 0 || port > 65535 || inet_pton(AF_INET, addr, &a.sin_addr) != 1) {
+		oak_log(ERROR,
+			"heartbeat_addr/heartbeat_port: '%s:%lld' is not an IPv4 address "
+			"and port",
+			addr, (long long)port);
+		return -1;
+	}
+	a.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		oak_log(ERROR, "heartbeats: cannot bind %s:%lld/udp: %s", addr, (long long)port,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	o->hb_fd = fd;
+	return 0;
+}
+
+static void hb_recv(struct ocl *o)
+{
+	uint8_t buf[OAK_HB_MAX + 1];
+	int64_t now = now_ms();
+
+	for (int i = 0; i < 1024; i++) { /* then back to the loop: the bus too */
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t r = recvfrom(o->hb_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		struct oak_hb hb;
+		struct ocl_node *n;
+
+		if (r < 0)
+			return;
+		if (oak_hb_decode(buf, (size_t)r, &hb))
+			continue; /* not a heartbeat */
+		n = ocl_node_by_hb(&o->c, &hb);
+		if (!n) {
+			oak_log(DEBUG, "heartbeat from %s (unknown node or boot)", hb.id);
+			continue;
+		}
+		if (!n->last_hb_ms && n->state == OCL_NODE_ACTIVE)
+			oak_log(INFO, "node %s: heartbeats arrive, liveness from them", n->id);
+		ocl_node_heartbeat(n, now, hb.seq);
+	}
+}
+
 /* ------------------------------------------------------------ main */
 
 static int subscribe(struct ocl *o)
@@ -1240,8 +1330,8 @@ static int subscribe(struct ocl *o)
 static int loop(struct ocl *o)
 {
 	while (!o->stop) {
-		struct pollfd pf[4];
-		int np = 0, inb = -1, irb = -1, fdn = oak_bus_fd(o->nbus),
+		struct pollfd pf[5];
+		int np = 0, inb = -1, irb = -1, ihb = -1, fdn = oak_bus_fd(o->nbus),
 		    fdr = oak_bus_fd(o->rbus);
 		int to = oak_bus_timeout_ms(o->nbus), tr = oak_bus_timeout_ms(o->rbus), rc;
 		bool rd, wr;
@@ -1260,11 +1350,17 @@ static int loop(struct ocl *o)
 			    .fd = fdr,
 			    .events = POLLIN | (oak_bus_want_write(o->rbus) ? POLLOUT : 0)};
 		}
+		if (o->hb_fd >= 0) {
+			ihb = np;
+			pf[np++] = (struct pollfd){.fd = o->hb_fd, .events = POLLIN};
+		}
 		rc = poll(pf, (nfds_t)np, tr < to ? tr : to);
 		if (rc < 0 && errno != EINTR) {
 			oak_log(ERROR, "poll: %s", strerror(errno));
 			return -1;
 		}
+		if (rc > 0 && ihb >= 0 && pf[ihb].revents)
+			hb_recv(o);
 		rd = rc > 0 && inb >= 0 && (pf[inb].revents & (POLLIN | POLLHUP | POLLERR));
 		wr = rc > 0 && inb >= 0 && (pf[inb].revents & POLLOUT);
 		oak_bus_process(o->nbus, rd, wr);
@@ -1354,6 +1450,10 @@ int main(int argc, char **argv)
 		oak_log(ERROR, "node_timeout: at least 0.5 s");
 		return 2;
 	}
+	o->c.report_timeout_ms =
+	    o->timeout_ms + (int64_t)(oak_config_double(o->cfg, "node_report_interval") * 1000.0);
+	if (hb_open(o))
+		return 1;
 	if (oak_config_bool(o->cfg, "location_set")) {
 		o->c.location.set = true;
 		o->c.location.lat = oak_config_double(o->cfg, "latitude");
@@ -1395,7 +1495,8 @@ int main(int argc, char **argv)
 	/* cluster broker: the nodes' side; our will tells them we are gone */
 	memcpy(will.id, id, sizeof(will.id)); /* both OAK_ID_LEN, NUL-terminated */
 	will.online = false;
-	snprintf(will.boot_id, sizeof(will.boot_id), "%.*s", (int)sizeof(will.boot_id) - 1, o->boot_id);
+	snprintf(will.boot_id, sizeof(will.boot_id), "%.*s", (int)sizeof(will.boot_id) - 1,
+		 o->boot_id);
 	nwill = oak_msg_status_encode(&will);
 	snprintf(nwill_t, sizeof(nwill_t), "%s", OCL_T_CLUSTER_STATUS);
 	snprintf(ncid, sizeof(ncid), "cluster-%.56s", id);
@@ -1427,10 +1528,12 @@ int main(int argc, char **argv)
 	rb.will_topic = rwill_t;
 	rb.will_payload = rwill;
 	oak_log(INFO,
-		"cluster %s (%s): nodes on %s:%d, root on %s:%d, node timeout %.1f s, subnets %s, "
-		"state %s",
-		id, o->name, nb.host, nb.port, rb.host, rb.port, (double)o->timeout_ms / 1000.0,
-		oak_config_str(o->cfg, "subnet_block"), o->state_path);
+		"cluster %s (%s): nodes on %s:%d, heartbeats on %s:%lld/udp, root on %s:%d, node "
+		"timeout %.1f s, subnets %s, state %s",
+		id, o->name, nb.host, nb.port, oak_config_str(o->cfg, "heartbeat_addr"),
+		(long long)oak_config_int(o->cfg, "heartbeat_port"), rb.host, rb.port,
+		(double)o->timeout_ms / 1000.0, oak_config_str(o->cfg, "subnet_block"),
+		o->state_path);
 	o->nbus = oak_bus_new(&nb);
 	o->rbus = oak_bus_new(&rb);
 	if (!o->nbus || !o->rbus) {
@@ -1459,6 +1562,8 @@ int main(int argc, char **argv)
 	}
 	oak_bus_free(o->nbus);
 	oak_bus_free(o->rbus);
+	if (o->hb_fd >= 0)
+		close(o->hb_fd);
 	free(nwill);
 	free(rwill);
 	ocl_cluster_free(&o->c);

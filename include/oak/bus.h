@@ -28,8 +28,10 @@ struct oak_bus_opts {
 	 * libmosquitto follows, but mosquitto 2.0 refuses max_keepalive < 10
 	 * and scans for expired clients only every ~5 s: a dead client's will
 	 * comes 4-10 s after its last packet. Hence oak detects a silent node
-	 * within 3 s from its reports (oak-cluster's node_timeout), not from
-	 * the keepalive. (Measured 2026-11 with Debian 12's mosquitto 2.0.11.)
+	 * within 3 s from its UDP heartbeats (include/oak/heartbeat.h,
+	 * oak-cluster's node_timeout), not from the keepalive nor from the
+	 * MQTT reports, which come every 10 s only. (Measured 2026-11 with
+	 * Debian 12's mosquitto 2.0.11.)
 	 */
 	int keepalive_s;
 	bool clean_session;

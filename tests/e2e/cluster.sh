@@ -101,7 +101,7 @@ start_agent() {
 	local n=$1
 	nsenter --net="/run/netns/$TAG-n$n" "$OAK_BIN/oak-node" --node_id "$TAG-n$n" --broker_host $BROKER \
 		--node_ip "$(node_ip "$n")" --uplink up0 --uplink_mode tc \
-		--state_dir "$WORK/n$n" --report_interval 1 --interest_idle 60 \
+		--state_dir "$WORK/n$n" --interest_idle 60 \
 		--restart_backoff_ms 200 --log_level debug >>"$WORK/agent$n.log" 2>&1 &
 	AGENT[$n]=$!
 }
@@ -125,6 +125,10 @@ for n in 1 2 3; do
 done
 subnets=$(grep -E "^nodes/$TAG-n[123]/net/subnet " "$WORK/bus.log" | grep -oE '10\.18\.[0-9.]+/26' | sort -u | wc -l)
 check "the three subnets are distinct ($subnets)" test "$subnets" = 3
+for n in 1 2 3; do
+	check "the cluster gets n$n's UDP heartbeats (nodes report only every 10 s)" \
+		bash -c "for i in \$(seq 50); do grep -q 'node $TAG-n$n: heartbeats arrive' $WORK/cluster.log && exit 0; sleep 0.1; done; exit 1"
+done
 check "aggregate report counts 3 active nodes with the native runtime" \
 	bus_has "clusters/$CID/information" '"active_nodes":3.*native|native.*"active_nodes":3'
 info=$(grep "^clusters/$CID/information " "$WORK/bus.log" | grep '"active_nodes":3' | tail -1)
@@ -198,8 +202,8 @@ nsenter --net="/run/netns/$CLI_NS" python3 "$WORK/probe.py" $RR 14 >"$WORK/probe
 PROBE=$!
 sleep 1.5
 # KILL=silent (default): the node vanishes from the network first (its
-# underlay link is cut), so nothing tells the cluster: it must notice the
-# silence (node_timeout). KILL=crash: the agent dies first; the broker sees
+# underlay link is cut), so nothing tells the cluster: it must notice that
+# its UDP heartbeats stopped (node_timeout). KILL=crash: the agent dies first; the broker sees
 # its connection close and publishes its last will at once.
 
 kill_node() {

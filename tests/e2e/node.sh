@@ -24,6 +24,7 @@ node_cleanup() {
 		[ "$pid" -gt 1 ] 2>/dev/null && kill -9 -- "-$pid" "$pid" 2>/dev/null
 	done
 	[ -n "${SUB:-}" ] && kill "$SUB" 2>/dev/null
+	[ -n "${HBL:-}" ] && kill "$HBL" 2>/dev/null
 	[ -n "${MOSQ:-}" ] && kill "$MOSQ" 2>/dev/null
 	topo_cleanup
 	for d in /sys/fs/cgroup/*/oak/"$TAG"-n* /sys/fs/cgroup/oak/"$TAG"-n*; do
@@ -52,6 +53,17 @@ MOSQ=$!
 for _ in $(seq 50); do nsx "$TAG-sw" bash -c "</dev/tcp/$BROKER/1883" 2>/dev/null && break; sleep 0.1; done
 nsenter --net="/run/netns/$TAG-sw" mosquitto_sub -h $BROKER -v -t 'nodes/#' -t 'jobs/#' >"$WORK/bus.log" 2>&1 &
 SUB=$!
+# stands in for oak-cluster's heartbeat socket (broker host, UDP 50104):
+# one line per datagram, "<time> <len> <hex>"
+nsenter --net="/run/netns/$TAG-sw" python3 -u -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 50104))
+while True:
+    d, a = s.recvfrom(2048)
+    print("%.3f %d %s" % (time.time(), len(d), d.hex()), flush=True)
+' $BROKER >"$WORK/hb.log" 2>&1 &
+HBL=$!
 sleep 0.3
 
 pub() { nsx "$TAG-sw" mosquitto_pub -h $BROKER -q 1 "$@"; }
@@ -65,11 +77,14 @@ bus_has() { # bus_has TOPIC REGEX [TIMEOUT_S]
 }
 bus_count() { grep "^$1 " "$WORK/bus.log" | grep -cE "$2"; }
 
+# n1 reports every 2 s (the report cadence check); n2 keeps the default
+# report_interval (10 s): the idle-node MQTT message count below
 start_agent() {
-	local n=$1
+	local n=$1 ri=()
+	[ "$n" = 1 ] && ri=(--report_interval 2)
 	nsenter --net="/run/netns/$TAG-n$n" "$OAK_BIN/oak-node" --node_id "$TAG-n$n" --broker_host $BROKER \
 		--node_ip "$(node_ip "$n")" --uplink up0 --uplink_mode tc \
-		--state_dir "$WORK/n$n" --report_interval 2 --interest_idle 12 \
+		--state_dir "$WORK/n$n" "${ri[@]}" --interest_idle 12 \
 		--restart_backoff_ms 200 --log_level debug >>"$WORK/agent$n.log" 2>&1 &
 	AGENT[$n]=$!
 }
@@ -90,9 +105,26 @@ info=$(grep "^nodes/$N1/information " "$WORK/bus.log" | tail -1)
 echo "   $info"
 check "n1 reports resources from /proc (vcpus, memory, native runtime)" \
 	bash -c "grep -q '\"vcpus\":$(nproc)[,}]' <<<'$info' && grep -q '\"memory\":[1-9]' <<<'$info' && grep -q '\"native\"' <<<'$info'"
+# idle n2 (default report_interval, no instance): count its MQTT messages
+# over 30 s once its start-up messages are out; liveness is the UDP
+# heartbeat, not the bus
+bus_has "nodes/$N2/information" . >/dev/null
+sleep 2
+idle0=$(grep -c "^nodes/$N2/" "$WORK/bus.log")
+hb0=$(wc -l <"$WORK/hb.log")
+IDLE_T0=$(date +%s.%N)
 sleep 6 # three intervals and a margin for a loaded machine
 reports=$(bus_count "nodes/$N1/information" .)
 check "n1 reports at least every report interval (2 s): $reports reports" test "$reports" -ge 3
+sleep $(python3 -c "import sys,time; print(max(0, 30 - (time.time() - float(sys.argv[1]))))" "$IDLE_T0")
+idle=$(($(grep -c "^nodes/$N2/" "$WORK/bus.log") - idle0))
+echo "IDLE_MQTT_MSGS_PER_30S=$idle"
+grep "^nodes/$N2/" "$WORK/bus.log" | tail -n "$idle" | cut -c1-100 | sed 's/^/   /'
+check "idle n2 publishes at most 5 MQTT messages in 30 s: $idle" test "$idle" -le 5
+N2HEX=$(printf '%s' "$N2" | od -An -tx1 | tr -d ' \n')
+hbs=$(tail -n +$((hb0 + 1)) "$WORK/hb.log" | awk -v id="$N2HEX" '$3 ~ /^a56f686201/ && substr($3, 57) == id' | wc -l)
+check "n2 sent a UDP heartbeat about every second meanwhile: $hbs in 30 s" test "$hbs" -ge 27
+check "heartbeats are at most 64 bytes" bash -c "awk '\$2 > 64 {exit 1}' $WORK/hb.log"
 
 # --- deploy a native service on both nodes, and a client on n1
 JOB=app.test.srv.test

@@ -448,11 +448,136 @@ static void test_place_spread(void **state)
 	assert_non_null(strstr(why, "memory"));
 }
 
+/* ------------------------------------------------------------ heartbeats */
+
+static void test_heartbeat_codec(void **state)
+{
+	uint8_t buf[OAK_HB_MAX], bad[OAK_HB_MAX];
+	char longid[OAK_ID_LEN];
+	struct oak_hb hb;
+	int len;
+
+	(void)state;
+	len = oak_hb_encode(buf, sizeof(buf), "edge-1", "boot-a", 7);
+	assert_int_equal(len, OAK_HB_HDR + 6);
+	assert_int_equal(buf[0], 0xa5);
+	assert_int_equal(oak_hb_decode(buf, (size_t)len, &hb), 0);
+	assert_int_equal(hb.seq, 7);
+	assert_string_equal(hb.id, "edge-1");
+	assert_false(hb.truncated);
+	assert_true(hb.id_hash == oak_hb_hash("edge-1"));
+	assert_true(hb.boot_hash == oak_hb_hash("boot-a"));
+	assert_true(oak_hb_hash("boot-a") != oak_hb_hash("boot-b"));
+	/* sequence numbers big-endian, the full 32 bits */
+	len = oak_hb_encode(buf, sizeof(buf), "edge-1", "boot-a", 0xfffffffeu);
+	assert_int_equal(oak_hb_decode(buf, (size_t)len, &hb), 0);
+	assert_int_equal(hb.seq, 0xfffffffeu);
+	/* a long id is truncated to fit 64 bytes, its hash is of the whole */
+	memset(longid, 'x', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	len = oak_hb_encode(buf, sizeof(buf), longid, "b", 1);
+	assert_int_equal(len, OAK_HB_MAX);
+	assert_int_equal(oak_hb_decode(buf, (size_t)len, &hb), 0);
+	assert_true(hb.truncated);
+	assert_int_equal(strlen(hb.id), OAK_HB_ID_MAX);
+	assert_true(hb.id_hash == oak_hb_hash(longid));
+	/* not heartbeats: empty id, short, wrong magic (a probe), version,
+	 * length not matching id_len, NUL in the id */
+	assert_int_equal(oak_hb_encode(buf, sizeof(buf), "", "b", 1), -1);
+	assert_int_equal(oak_hb_encode(buf, 10, "a", "b", 1), -1);
+	len = oak_hb_encode(buf, sizeof(buf), "edge-1", "boot-a", 1);
+	assert_int_equal(oak_hb_decode(buf, OAK_HB_HDR - 1, &hb), -1);
+	assert_int_equal(oak_hb_decode(buf, (size_t)len - 1, &hb), -1);
+	memcpy(bad, buf, (size_t)len);
+	bad[3] = 'k';
+	assert_int_equal(oak_hb_decode(bad, (size_t)len, &hb), -1);
+	memcpy(bad, buf, (size_t)len);
+	bad[4] = 2;
+	assert_int_equal(oak_hb_decode(bad, (size_t)len, &hb), -1);
+	memcpy(bad, buf, (size_t)len);
+	bad[OAK_HB_HDR + 2] = '\0';
+	assert_int_equal(oak_hb_decode(bad, (size_t)len, &hb), -1);
+}
+
+static void test_heartbeat_liveness(void **state)
+{
+	struct ocl_cluster c;
+	struct oak_msg_node_hello h = {0};
+	char lost[4][OAK_ID_LEN];
+	uint8_t buf[OAK_HB_MAX];
+	struct oak_hb hb;
+	struct ocl_node *a, *old;
+	int len;
+
+	(void)state;
+	ocl_cluster_init(&c, "c1");
+	c.report_timeout_ms = 4000; /* node_timeout 3 s + old nodes' 1 s reports */
+	a = ocl_node_get(&c, "a", 1000);
+	snprintf(h.boot_id, sizeof(h.boot_id), "boot-1");
+	ocl_node_apply_hello(a, &h);
+	ocl_node_seen(a, 1000);
+	old = ocl_node_get(&c, "old", 1000);
+	ocl_node_seen(old, 1000);
+	a = ocl_node_find(&c, "a");
+	/* heartbeats are matched by id and boot */
+	len = oak_hb_encode(buf, sizeof(buf), "a", "boot-1", 1);
+	assert_int_equal(oak_hb_decode(buf, (size_t)len, &hb), 0);
+	assert_ptr_equal(ocl_node_by_hb(&c, &hb), a);
+	len = oak_hb_encode(buf, sizeof(buf), "a", "boot-0", 1); /* earlier agent */
+	assert_int_equal(oak_hb_decode(buf, (size_t)len, &hb), 0);
+	assert_null(ocl_node_by_hb(&c, &hb));
+	len = oak_hb_encode(buf, sizeof(buf), "ab", "boot-1", 1);
+	assert_int_equal(oak_hb_decode(buf, (size_t)len, &hb), 0);
+	assert_null(ocl_node_by_hb(&c, &hb));
+	/* a: heartbeats every second, no report for 30 s: alive */
+	for (int64_t t = 2000; t <= 31000; t += 1000) {
+		assert_true(ocl_node_heartbeat(a, t, (uint32_t)t));
+		if (t <= 4000)
+			ocl_node_seen(old, t); /* old reports until 4 s */
+		/* old (no heartbeat): lost after more than 4 s of report
+		 * silence, not after node_timeout */
+		assert_int_equal(ocl_nodes_expire(&c, t, 3000, lost, 4), t == 9000);
+		if (t == 9000)
+			assert_string_equal(lost[0], "old");
+	}
+	assert_int_equal(old->state, OCL_NODE_LOST);
+	assert_int_equal(a->state, OCL_NODE_ACTIVE);
+	/* reports alone no longer keep a node with heartbeats alive */
+	ocl_node_seen(a, 34000);
+	assert_int_equal(ocl_nodes_expire(&c, 34000, 3000, lost, 4), 0);
+	assert_int_equal(ocl_nodes_expire(&c, 34001, 3000, lost, 4), 1);
+	assert_string_equal(lost[0], "a");
+	/* a heartbeat does not bring a LOST node back; an MQTT message does,
+	 * and report silence rules until the next heartbeat */
+	assert_false(ocl_node_heartbeat(a, 35000, 99));
+	assert_int_equal(a->state, OCL_NODE_LOST);
+	assert_true(ocl_node_seen(a, 36000));
+	assert_int_equal(a->last_hb_ms, 0);
+	assert_int_equal(ocl_nodes_expire(&c, 39500, 3000, lost, 4), 0);
+	assert_true(ocl_node_heartbeat(a, 39600, 100));
+	assert_int_equal(ocl_nodes_expire(&c, 42000, 3000, lost, 4), 0);
+	/* a new agent (new boot_id in its hello) starts without heartbeat */
+	snprintf(h.boot_id, sizeof(h.boot_id), "boot-2");
+	ocl_node_apply_hello(a, &h);
+	assert_int_equal(a->last_hb_ms, 0);
+	len = oak_hb_encode(buf, sizeof(buf), "a", "boot-2", 1);
+	assert_int_equal(oak_hb_decode(buf, (size_t)len, &hb), 0);
+	assert_ptr_equal(ocl_node_by_hb(&c, &hb), a);
+	/* busy (a deploy in progress) defers heartbeat silence too */
+	assert_true(ocl_node_heartbeat(a, 43000, 2));
+	a->busy_until_ms = 48000;
+	assert_int_equal(ocl_nodes_expire(&c, 47000, 3000, lost, 4), 0);
+	assert_int_equal(ocl_nodes_expire(&c, 48000, 3000, lost, 4), 1);
+	ocl_cluster_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_registry_timeout),
 	    cmocka_unit_test(test_registry_expire_max),
+	    cmocka_unit_test(test_heartbeat_codec),
+	    cmocka_unit_test(test_heartbeat_liveness),
 	    cmocka_unit_test(test_registry_hello_info),
 	    cmocka_unit_test(test_subnets),
 	    cmocka_unit_test(test_subnets_full),
