@@ -21,6 +21,7 @@ TAG=${TAG:-okc$$}
 MODE=${MODE:-full}
 KILL=${KILL:-silent}
 source "$HERE/topo.sh"
+source "$HERE/bus.sh"
 PEER=$HERE/peer.py
 WORK=/tmp/$TAG
 BROKER=192.168.100.254
@@ -65,31 +66,9 @@ topo_switch
 topo_node 1
 topo_node 2
 topo_node 3
-ip -n "$TAG-sw" addr add "$BROKER/24" dev br0
 
-cat >"$WORK/mosquitto.conf" <<EOC
-listener 1883 $BROKER
-allow_anonymous true
-persistence false
-EOC
-nsenter --net="/run/netns/$TAG-sw" mosquitto -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
-MOSQ=$!
-for _ in $(seq 50); do nsx "$TAG-sw" bash -c "</dev/tcp/$BROKER/1883" 2>/dev/null && break; sleep 0.1; done
-nsenter --net="/run/netns/$TAG-sw" mosquitto_sub -h $BROKER -v -t 'nodes/#' -t 'jobs/#' -t 'clusters/#' \
-	-t 'cluster/#' >"$WORK/bus.log" 2>&1 &
-SUB=$!
-sleep 0.3
+bus_start 'nodes/#' 'jobs/#' 'clusters/#' 'cluster/#'
 
-pub() { nsx "$TAG-sw" mosquitto_pub -h $BROKER -q 1 "$@"; }
-bus_has() { # bus_has TOPIC REGEX [TIMEOUT_S]
-	local t=${3:-10} i
-	for i in $(seq $((t * 10))); do
-		grep "^$1 " "$WORK/bus.log" | grep -qE "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-bus_count() { grep "^$1 " "$WORK/bus.log" | grep -cE "$2"; }
 
 start_cluster() {
 	nsenter --net="/run/netns/$TAG-sw" "$OAK_BIN/oak-cluster" --cluster_id "$CID" \

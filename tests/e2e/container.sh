@@ -12,6 +12,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TAG=${TAG:-okr$$}
 source "$HERE/topo.sh"
+source "$HERE/bus.sh"
 WORK=/tmp/$TAG
 BROKER=192.168.100.254
 CTD_STATE=/run/$TAG-ctd
@@ -114,27 +115,7 @@ check "our containerd answers on $CTD_SOCK" ctr --address "$CTD_SOCK" version
 topo_switch
 topo_node 1
 topo_node 2
-ip -n "$TAG-sw" addr add "$BROKER/24" dev br0
-cat >"$WORK/mosquitto.conf" <<EOC
-listener 1883 $BROKER
-allow_anonymous true
-persistence false
-EOC
-nsenter --net="/run/netns/$TAG-sw" mosquitto -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
-MOSQ=$!
-for _ in $(seq 50); do nsx "$TAG-sw" bash -c "</dev/tcp/$BROKER/1883" 2>/dev/null && break; sleep 0.1; done
-nsenter --net="/run/netns/$TAG-sw" mosquitto_sub -h $BROKER -v -t 'nodes/#' -t 'jobs/#' >"$WORK/bus.log" 2>&1 &
-SUB=$!
-sleep 0.3
-pub() { nsx "$TAG-sw" mosquitto_pub -h $BROKER -q 1 "$@"; }
-bus_has() { # bus_has TOPIC REGEX [TIMEOUT_S]
-	local t=${3:-10} i
-	for i in $(seq $((t * 10))); do
-		grep "^$1 " "$WORK/bus.log" | grep -qE "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+bus_start 'nodes/#' 'jobs/#'
 start_agent() {
 	local n=$1
 	nsenter --net="/run/netns/$TAG-n$n" "$OAK_BIN/oak-node" --node_id "$TAG-n$n" --broker_host $BROKER \

@@ -6,6 +6,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TAG=${TAG:-okn$$}
 source "$HERE/topo.sh"
+source "$HERE/bus.sh"
 PEER=$HERE/peer.py
 WORK=/tmp/$TAG
 BROKER=192.168.100.254
@@ -39,20 +40,9 @@ mkdir -p "$WORK"
 topo_switch
 topo_node 1
 topo_node 2
-ip -n "$TAG-sw" addr add "$BROKER/24" dev br0
 
 # --- the cluster's broker, on the underlay only
-cat >"$WORK/mosquitto.conf" <<EOC
-listener 1883 $BROKER
-allow_anonymous true
-persistence false
-EOC
-# nsenter directly (not the nsx function) so that $! is the process itself
-nsenter --net="/run/netns/$TAG-sw" mosquitto -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
-MOSQ=$!
-for _ in $(seq 50); do nsx "$TAG-sw" bash -c "</dev/tcp/$BROKER/1883" 2>/dev/null && break; sleep 0.1; done
-nsenter --net="/run/netns/$TAG-sw" mosquitto_sub -h $BROKER -v -t 'nodes/#' -t 'jobs/#' >"$WORK/bus.log" 2>&1 &
-SUB=$!
+bus_start 'nodes/#' 'jobs/#'
 # stands in for oak-cluster's heartbeat socket (broker host, UDP 50104):
 # one line per datagram, "<time> <len> <hex>"
 nsenter --net="/run/netns/$TAG-sw" python3 -u -c '
@@ -65,17 +55,6 @@ while True:
 ' $BROKER >"$WORK/hb.log" 2>&1 &
 HBL=$!
 sleep 0.3
-
-pub() { nsx "$TAG-sw" mosquitto_pub -h $BROKER -q 1 "$@"; }
-bus_has() { # bus_has TOPIC REGEX [TIMEOUT_S]
-	local t=${3:-10} i
-	for i in $(seq $((t * 10))); do
-		grep "^$1 " "$WORK/bus.log" | grep -qE "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-bus_count() { grep "^$1 " "$WORK/bus.log" | grep -cE "$2"; }
 
 # n1 reports every 2 s (the report cadence check); n2 keeps the default
 # report_interval (10 s): the idle-node MQTT message count below

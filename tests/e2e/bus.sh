@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# A real MQTT broker for an end-to-end test, and a recorder of what crosses
+# it. Source after topo.sh; needs TAG, WORK and BROKER (an address for the
+# switch namespace's bridge: the broker lives on the test underlay only).
+
+# bus_start TOPIC_FILTER...: start mosquitto in "$TAG-sw" on $BROKER:1883 and
+# record the given topics, one "topic payload" line each, in $WORK/bus.log.
+# Sets MOSQ and SUB to their pids (the processes themselves: nsenter execs).
+bus_start() {
+	local t filters=()
+	ip -n "$TAG-sw" addr add "$BROKER/24" dev br0
+	cat >"$WORK/mosquitto.conf" <<EOC
+listener 1883 $BROKER
+allow_anonymous true
+persistence false
+EOC
+	nsenter --net="/run/netns/$TAG-sw" mosquitto -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
+	MOSQ=$!
+	for _ in $(seq 50); do
+		nsx "$TAG-sw" bash -c "</dev/tcp/$BROKER/1883" 2>/dev/null && break
+		sleep 0.1
+	done
+	for t; do filters+=(-t "$t"); done
+	nsenter --net="/run/netns/$TAG-sw" mosquitto_sub -h "$BROKER" -v "${filters[@]}" >"$WORK/bus.log" 2>&1 &
+	SUB=$!
+	sleep 0.3
+}
+
+# Publish as the test harness (QoS 1): pub -t TOPIC -m PAYLOAD [-r]
+pub() { nsx "$TAG-sw" mosquitto_pub -h "$BROKER" -q 1 "$@"; }
+
+# bus_has TOPIC REGEX [TIMEOUT_S]: wait until a recorded message matches.
+bus_has() {
+	local t=${3:-10} i
+	for i in $(seq $((t * 10))); do
+		grep "^$1 " "$WORK/bus.log" | grep -qE "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# bus_count TOPIC REGEX: how many recorded messages match.
+bus_count() { grep "^$1 " "$WORK/bus.log" | grep -cE "$2"; }
