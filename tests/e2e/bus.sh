@@ -41,3 +41,35 @@ bus_has() {
 
 # bus_count TOPIC REGEX: how many recorded messages match.
 bus_count() { grep "^$1 " "$WORK/bus.log" | grep -cE "$2"; }
+
+# bus_stop: end the broker and the recorder.
+bus_stop() {
+	[ -n "${SUB:-}" ] && kill "$SUB" 2>/dev/null
+	[ -n "${MOSQ:-}" ] && kill "$MOSQ" 2>/dev/null
+	SUB="" MOSQ=""
+}
+
+# agents_stop: end the oak-node agents in AGENT[] and then the instance
+# processes they leave behind on purpose (their records in $WORK/n*/ name
+# them; a native instance leads its own process group).
+agents_stop() {
+	local p f pid
+	for p in "${AGENT[@]}"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null
+	done
+	sleep 0.3
+	for f in "$WORK"/n*/instances/*.json; do
+		[ -e "$f" ] || continue
+		pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$f")
+		[ "$pid" -gt 1 ] 2>/dev/null && kill -9 -- "-$pid" "$pid" 2>/dev/null
+	done
+}
+
+# oak_cgroups_remove: the instance cgroups of this test's nodes.
+oak_cgroups_remove() {
+	local d
+	for d in /sys/fs/cgroup/*/oak/"$TAG"-n* /sys/fs/cgroup/oak/"$TAG"-n*; do
+		[ -d "$d" ] || continue
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}

@@ -30,25 +30,13 @@ declare -A AGENT
 CLUSTER=
 
 cl_cleanup() {
-	local n f pid
+	local d
 	[ -n "$CLUSTER" ] && kill "$CLUSTER" 2>/dev/null
-	for n in 1 2 3; do
-		[ -n "${AGENT[$n]:-}" ] && kill "${AGENT[$n]}" 2>/dev/null
-	done
 	[ -n "${PROBE:-}" ] && kill "$PROBE" 2>/dev/null
-	sleep 0.3
-	for f in "$WORK"/n*/instances/*.json; do
-		[ -e "$f" ] || continue
-		pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$f")
-		[ "$pid" -gt 1 ] 2>/dev/null && kill -9 -- "-$pid" "$pid" 2>/dev/null
-	done
-	[ -n "${SUB:-}" ] && kill "$SUB" 2>/dev/null
-	[ -n "${MOSQ:-}" ] && kill "$MOSQ" 2>/dev/null
+	agents_stop
+	bus_stop
 	topo_cleanup
-	for d in /sys/fs/cgroup/*/oak/"$TAG"-n* /sys/fs/cgroup/oak/"$TAG"-n*; do
-		[ -d "$d" ] || continue
-		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
+	oak_cgroups_remove
 	for d in /sys/fs/bpf/oak/"$TAG"-*; do
 		[ -e "$d" ] && rm -rf "$d"
 	done

@@ -13,25 +13,11 @@ BROKER=192.168.100.254
 declare -A AGENT
 
 node_cleanup() {
-	local n f pid
-	for n in 1 2; do
-		[ -n "${AGENT[$n]:-}" ] && kill "${AGENT[$n]}" 2>/dev/null
-	done
-	sleep 0.3
-	# instance processes the agents left (their records name them)
-	for f in "$WORK"/n*/instances/*.json; do
-		[ -e "$f" ] || continue
-		pid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$f")
-		[ "$pid" -gt 1 ] 2>/dev/null && kill -9 -- "-$pid" "$pid" 2>/dev/null
-	done
-	[ -n "${SUB:-}" ] && kill "$SUB" 2>/dev/null
+	agents_stop
 	[ -n "${HBL:-}" ] && kill "$HBL" 2>/dev/null
-	[ -n "${MOSQ:-}" ] && kill "$MOSQ" 2>/dev/null
+	bus_stop
 	topo_cleanup
-	for d in /sys/fs/cgroup/*/oak/"$TAG"-n* /sys/fs/cgroup/oak/"$TAG"-n*; do
-		[ -d "$d" ] || continue
-		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
+	oak_cgroups_remove
 	rm -rf "$WORK"
 }
 trap node_cleanup EXIT
