@@ -24,7 +24,10 @@ nsx() {
 
 topo_switch() {
 	ip netns add "$TAG-sw"
-	ip -n "$TAG-sw" link add br0 type bridge
+	# A fixed MAC: a bridge otherwise takes its lowest port's, so deleting a
+	# node could change the MAC of the addresses on br0 (the test broker's)
+	# and cut every node off until their ARP entries expire.
+	ip -n "$TAG-sw" link add br0 address 02:00:5e:00:53:01 type bridge
 	ip -n "$TAG-sw" link set br0 up
 	ip -n "$TAG-sw" link set lo up
 }
