@@ -73,11 +73,7 @@ static int ctr(const struct oak_runtime_env *env, char *out, size_t outlen, char
 {
 	const char *full[MAX_ARGS + 8];
 	const char *bin = ctr_path();
-	size_t n = 0, off = 0;
-	int pfd[2], st;
-	char buf[1024];
-	ssize_t r;
-	pid_t pid;
+	size_t n = 0;
 
 	if (out && outlen)
 		out[0] = '\0';
@@ -86,7 +82,7 @@ static int ctr(const struct oak_runtime_env *env, char *out, size_t outlen, char
 			snprintf(out, outlen, "ctr: not installed");
 		return -1;
 	}
-	full[n++] = "ctr";
+	full[n++] = bin;
 	full[n++] = "--address";
 	full[n++] = env->containerd_address;
 	full[n++] = "--connect-timeout";
@@ -96,44 +92,7 @@ static int ctr(const struct oak_runtime_env *env, char *out, size_t outlen, char
 	for (size_t i = 0; argv[i] && n < MAX_ARGS + 7; i++)
 		full[n++] = argv[i];
 	full[n] = NULL;
-	if (pipe2(pfd, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		sigset_t none;
-		int dn = open("/dev/null", O_RDONLY);
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		dup2(dn, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		execv(bin, (char *const *)full);
-		dprintf(2, "%s: %s", bin, strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	while ((r = read(pfd[0], buf, sizeof(buf))) > 0 || (r < 0 && errno == EINTR)) {
-		if (r > 0 && out && off + 1 < outlen) {
-			size_t c = (size_t)r < outlen - 1 - off ? (size_t)r : outlen - 1 - off;
-
-			memcpy(out + off, buf, c);
-			off += c;
-			out[off] = '\0';
-		}
-	}
-	close(pfd[0]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	while (off && out[off - 1] == '\n')
-		out[--off] = '\0';
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return oak_exec((char *const *)full, true, out, outlen);
 }
 
 #define CTR(env, out, outlen, ...) ctr(env, out, outlen, (char *const[]){__VA_ARGS__, NULL})

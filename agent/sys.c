@@ -22,16 +22,16 @@
 
 #define CG_ROOT "/sys/fs/cgroup"
 
-int oak_run(char *const argv[], char *err, size_t errlen)
+int oak_exec(char *const argv[], bool capture_stdout, char *out, size_t outlen)
 {
 	int pfd[2], st;
 	pid_t pid;
 	ssize_t n;
 	size_t off = 0;
-	char buf[512];
+	char buf[1024];
 
-	if (err && errlen)
-		err[0] = '\0';
+	if (out && outlen)
+		out[0] = '\0';
 	if (pipe2(pfd, O_CLOEXEC))
 		return -1;
 	pid = fork();
@@ -41,34 +41,40 @@ int oak_run(char *const argv[], char *err, size_t errlen)
 		return -1;
 	}
 	if (pid == 0) {
-		sigset_t all;
+		sigset_t none;
 		int dn = open("/dev/null", O_RDWR);
 
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(dn, 0);
-		dup2(dn, 1);
+		dup2(capture_stdout ? pfd[1] : dn, 1);
 		dup2(pfd[1], 2);
 		execvp(argv[0], argv);
 		dprintf(2, "%s: %s", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(pfd[1]);
-	while ((n = read(pfd[0], buf, sizeof(buf))) > 0) {
-		if (err && off + 1 < errlen) {
-			size_t c = (size_t)n < errlen - 1 - off ? (size_t)n : errlen - 1 - off;
+	while ((n = read(pfd[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n > 0 && out && off + 1 < outlen) {
+			size_t c = (size_t)n < outlen - 1 - off ? (size_t)n : outlen - 1 - off;
 
-			memcpy(err + off, buf, c);
+			memcpy(out + off, buf, c);
 			off += c;
-			err[off] = '\0';
+			out[off] = '\0';
 		}
 	}
 	close(pfd[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (err && off && err[off - 1] == '\n')
-		err[off - 1] = '\0';
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	while (out && off && out[off - 1] == '\n')
+		out[--off] = '\0';
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int oak_run(char *const argv[], char *err, size_t errlen)
+{
+	return oak_exec(argv, false, err, errlen) == 0 ? 0 : -1;
 }
 
 void oak_net_names(const char *node_id, struct oak_instance *in)

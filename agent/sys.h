@@ -12,6 +12,14 @@
 
 #include "instance.h"
 
+/*
+ * Run argv (no shell, PATH lookup) with stdin from /dev/null and no signal
+ * blocked. Its stderr, and with capture_stdout its stdout too, goes into out
+ * (may be NULL), trailing newlines removed. Returns the exit status, or -1
+ * if it could not run or did not exit.
+ */
+int oak_exec(char *const argv[], bool capture_stdout, char *out, size_t outlen);
+
 /* Run argv (no shell); 0 on exit status 0, else -1 with its stderr in err. */
 int oak_run(char *const argv[], char *err, size_t errlen);
 
