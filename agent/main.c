@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 #include <jansson.h>
 
+#include <oak/fsutil.h>
 #include <oak/heartbeat.h>
 #include <oak/log.h>
 
@@ -1449,21 +1450,6 @@ out:
 
 /* ------------------------------------------------------------ setup */
 
-static int mkdir_p(const char *path)
-{
-	char tmp[600];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(tmp, 0755) && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	return mkdir(tmp, 0750) && errno != EEXIST ? -1 : 0;
-}
-
 /* The configured runtimes that are available now (containerd may come and
  * go); logged when the offer changes. */
 static void pick_runtimes(struct oak_node *n)
@@ -1741,7 +1727,7 @@ int main(int argc, char **argv)
 	else
 		snprintf(n->state_dir, sizeof(n->state_dir), "/var/lib/oak/%s", n->id);
 	snprintf(path, sizeof(path), "%.512s/instances", n->state_dir);
-	if (mkdir_p(path)) {
+	if (oak_mkdir_p(path, 0755, 0750)) {
 		oak_log(ERROR, "state_dir: %s: %s", path, strerror(errno));
 		return 1;
 	}

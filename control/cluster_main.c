@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <oak/fsutil.h>
 #include "cluster.h"
 #include "cluster_place.h"
 #include "cluster_sched.h"
@@ -1387,21 +1388,6 @@ static int loop(struct ocl *o)
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[600];
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(tmp, 0750) && errno != EEXIST)
-				return -1;
-			*p = '/';
-		}
-	return mkdir(tmp, 0750) && errno != EEXIST ? -1 : 0;
-}
-
 #define OPT(k) (*oak_config_str(o->cfg, k) ? oak_config_str(o->cfg, k) : NULL)
 
 int main(int argc, char **argv)
@@ -1464,7 +1450,7 @@ int main(int argc, char **argv)
 		 OPT("state_dir") ? OPT("state_dir") : "/var/lib/oak/cluster-");
 	if (!OPT("state_dir"))
 		snprintf(dir, sizeof(dir), "/var/lib/oak/cluster-%s", id);
-	if (mkdir_p(dir)) {
+	if (oak_mkdir_p(dir, 0750, 0750)) {
 		oak_log(ERROR, "state_dir %s: %s", dir, strerror(errno));
 		return 1;
 	}
