@@ -55,6 +55,8 @@ void oak_config_print_help(const struct oak_config *cfg, FILE *out);
 /* Getters; the key must be in the table and of that type (else abort()
  * with a message: it is a programming error). */
 const char *oak_config_str(const struct oak_config *cfg, const char *key);
+/* Whether the daemon's key table has this key (of any type). */
+bool oak_config_has(const struct oak_config *cfg, const char *key);
 int64_t oak_config_int(const struct oak_config *cfg, const char *key);
 bool oak_config_bool(const struct oak_config *cfg, const char *key);
 double oak_config_double(const struct oak_config *cfg, const char *key);

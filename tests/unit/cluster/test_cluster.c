@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "cluster.h"
-#include "cluster_sched.h"
+#include "sched_glue.h"
 
 /* ------------------------------------------------------------ registry */
 

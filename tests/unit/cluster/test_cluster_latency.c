@@ -24,8 +24,8 @@
 #include <cmocka.h>
 
 #include "cluster.h"
-#include "cluster_place.h"
-#include "cluster_sched.h"
+#include "place.h"
+#include "sched_glue.h"
 
 struct fleet {
 	struct ocl_cluster c;

@@ -32,8 +32,8 @@
 
 #include <oak/fsutil.h>
 #include "cluster.h"
-#include "cluster_place.h"
-#include "cluster_sched.h"
+#include "place.h"
+#include "sched_glue.h"
 #include "oak/bus.h"
 #include "oak/config.h"
 #include "oak/log.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "cluster.h"
-#include "cluster_sched.h"
+#include "sched_glue.h"
 #include "oak/sla.h"
 
 /* What an ocl_req built by ocl_build_req points into. */

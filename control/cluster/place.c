@@ -1,5 +1,5 @@
 /* oak-cluster: SLA constraints and node reports as scheduler input. */
-#include "cluster_place.h"
+#include "place.h"
 
 #include <errno.h>
 #include <stdarg.h>

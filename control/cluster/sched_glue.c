@@ -1,5 +1,5 @@
 /* oak-cluster: node placement through the scheduler library. */
-#include "cluster_sched.h"
+#include "sched_glue.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -407,6 +407,11 @@ static const struct cfg_value *get(const struct oak_config *cfg, const char *key
 	return &cfg->vals[i];
 }
 
+bool oak_config_has(const struct oak_config *cfg, const char *key)
+{
+	return find_key(cfg, key, strlen(key)) >= 0;
+}
+
 const char *oak_config_str(const struct oak_config *cfg, const char *key)
 {
 	return get(cfg, key, OAK_CFG_STR)->text;
