@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps demo test unit clean install format
+.PHONY: all build deps demo test unit clean install format check-builds
 
 all: build
 
@@ -21,6 +21,14 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 1200 $(CTEST_ARGS)
+
+# Every build type a packager uses must stay -Werror clean, with gcc and
+# clang: CI builds Release with gcc and Debug with clang besides the default.
+check-builds: deps
+	cmake -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD)/release -j $(JOBS)
+	CC=clang cmake -S . -B $(BUILD)/clang -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(BUILD)/clang -j $(JOBS)
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
