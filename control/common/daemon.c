@@ -420,3 +420,31 @@ void oak_bus_flush(struct oak_bus **buses, int n, int ms)
 				oak_bus_loop(buses[i], 50 / n > 0 ? 50 / n : 1);
 	}
 }
+
+struct oak_config *oak_daemon_config(const char *name, const struct oak_cfg_key *keys, size_t n,
+				     int argc, char **argv, int *exit_code)
+{
+	struct oak_config *cfg;
+	enum oak_log_level lvl;
+	char err[512];
+	int rc;
+
+	oak_log_init(name, OAK_LOG_INFO);
+	cfg = oak_config_new(name, keys, n);
+	if (!cfg) {
+		*exit_code = 1;
+		return NULL;
+	}
+	rc = oak_config_parse_args(cfg, argc, argv, stdout, err, sizeof(err));
+	if (rc) {
+		if (rc < 0)
+			fprintf(stderr, "%s: %s\n", name, err);
+		*exit_code = rc < 0 ? 2 : 0;
+		oak_config_free(cfg);
+		return NULL;
+	}
+	if (oak_config_has(cfg, "log_level") &&
+	    oak_log_level_parse(oak_config_str(cfg, "log_level"), &lvl) == 0)
+		oak_log_set_level(lvl);
+	return cfg;
+}

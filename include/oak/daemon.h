@@ -14,14 +14,16 @@
 #define OAK_DAEMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct oak_bus;
 struct oak_bus_opts;
+struct oak_cfg_key;
 struct oak_config;
 struct oak_loop;
 
-#define OAK_EV_READ 1u
+#define OAK_EV_READ  1u
 #define OAK_EV_WRITE 2u
 
 /* A timer callback returns the delay in ms until it runs again (counted
@@ -78,5 +80,13 @@ void oak_bus_opts_from_config(struct oak_bus_opts *o, const struct oak_config *c
 /* Drains queued output of the given buses for up to about ms (the clean
  * stop: the last status messages leave before the buses are freed). */
 void oak_bus_flush(struct oak_bus **buses, int n, int ms);
+
+/* The start of every daemon: logs as name, reads its config (keys, then
+ * the command line: --config FILE, --key=value, --help) and sets the log
+ * level from the key log_level when the table has one. Returns the config,
+ * or NULL with *exit_code set: 0 after --help, 2 on a bad argument (said
+ * on stderr), 1 when out of memory. */
+struct oak_config *oak_daemon_config(const char *name, const struct oak_cfg_key *keys, size_t n,
+				     int argc, char **argv, int *exit_code);
 
 #endif

@@ -154,6 +154,35 @@ static void test_bus_opts_from_config(void **state)
 	oak_config_free(cfg);
 }
 
+static void test_daemon_config(void **state)
+{
+	static const struct oak_cfg_key keys[] = {
+	    {"node_timeout", OAK_CFG_DOUBLE, "3", "t"},
+	    {"log_level", OAK_CFG_STR, "info", "l"},
+	};
+	char *run[] = {"d", "--node_timeout=1.5", "--log_level", "debug", NULL};
+	char *bad[] = {"d", "--no_such_key=1", NULL};
+	char *stray[] = {"d", "positional", NULL};
+	char *help[] = {"d", "--help", NULL};
+	struct oak_config *cfg;
+	int code = -1;
+
+	(void)state;
+	cfg = oak_daemon_config("d", keys, 2, 4, run, &code);
+	assert_non_null(cfg);
+	assert_int_equal(code, -1); /* untouched when it runs */
+	assert_true(oak_config_double(cfg, "node_timeout") == 1.5);
+	assert_string_equal(oak_config_origin(cfg, "log_level"), "command line");
+	oak_config_free(cfg);
+	assert_null(oak_daemon_config("d", keys, 2, 2, bad, &code));
+	assert_int_equal(code, 2);
+	code = -1;
+	assert_null(oak_daemon_config("d", keys, 2, 2, stray, &code));
+	assert_int_equal(code, 2);
+	assert_null(oak_daemon_config("d", keys, 2, 2, help, &code)); /* printed the keys */
+	assert_int_equal(code, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +190,7 @@ int main(void)
 	    cmocka_unit_test(test_fd_events),
 	    cmocka_unit_test(test_signal_stops),
 	    cmocka_unit_test(test_bus_opts_from_config),
+	    cmocka_unit_test(test_daemon_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
