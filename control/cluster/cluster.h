@@ -1,11 +1,12 @@
 /* oak-cluster: the cluster orchestrator's state and its pure logic (node
  * registry and health, node subnet and Instance IP allocation, resource
- * aggregation, service tables and interests). No I/O here: the daemon
- * (cluster_main.c) feeds it messages and publishes what it decides; the
- * unit tests in tests/unit/cluster/ drive it directly.
+ * aggregation, service tables and interests). No I/O here: the daemon's
+ * parts (parts.h) feed it messages and publish what it decides; the unit
+ * tests in tests/unit/cluster/ drive it directly. cluster.c holds the
+ * registry, services and tables, addresses.c the allocators.
  *
- * The placement glue (cluster_sched.c) is separate because scheduler.h and
- * sla.h both define a struct oak_vivaldi. */
+ * The placement glue (sched_glue.h, place.h) is separate because
+ * scheduler.h and sla.h both define a struct oak_vivaldi. */
 #ifndef OAK_CLUSTER_H
 #define OAK_CLUSTER_H
 
