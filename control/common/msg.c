@@ -374,6 +374,7 @@ static int check_instance_state(void *obj, const char *path, char *err, size_t e
 	CHK(check_ip(path, "instance_ip_v6", m->instance_ip_v6, IP_SERVICE6, err, errlen));
 	CHK(check_ip(path, "namespace_ip", m->namespace_ip, IP_NS, err, errlen));
 	CHK(check_ip(path, "namespace_ip_v6", m->namespace_ip_v6, IP_ANY6, err, errlen));
+	CHK(check_ip(path, "node_ip", m->node_ip, IP_ANY4, err, errlen));
 	return 0;
 }
 
@@ -392,6 +393,8 @@ static const struct jf_field instance_state_fields[] = {
     STR(T, "reason", reason, 0),
     NUM(T, "exit_code", JF_I32, exit_code, 0, -2147483648.0, 2147483647.0),
     NUM(T, "timestamp_ms", JF_I64, timestamp_ms, 0, 0, I64MAX),
+    STR(T, "node_ip", node_ip, 0),
+    NUM(T, "node_port", JF_U32, node_port, 0, 0, 65535),
 };
 #undef T
 TABLE(instance_state_table, "instance state", struct oak_msg_instance_state, instance_state_fields,

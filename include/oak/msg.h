@@ -195,6 +195,11 @@ struct oak_msg_instance_state {
 	char reason[256];
 	int32_t exit_code;
 	int64_t timestamp_ms;
+	/* towards the root: the node's underlay address and tunnel port (0 =
+	 * OAK_TUNNEL_PORT), so the root can answer other clusters' table
+	 * queries for this instance; "" when the sender does not know it */
+	char node_ip[OAK_IP4_LEN];
+	uint32_t node_port;
 };
 
 /* nodes/<id>/control/deploy */

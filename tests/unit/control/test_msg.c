@@ -243,11 +243,23 @@ static void test_instance_state(void **state)
 	strcpy(m.namespace_ip, "10.18.0.66");
 	strcpy(m.namespace_ip_v6, "fc00::42");
 	m.exit_code = -9;
+	strcpy(m.node_ip, "192.168.50.11");
+	m.node_port = 50103;
 	t = ROUNDTRIP(instance_state, &m, &d);
 	assert_non_null(strstr(t, "\"state\":\"RUNNING\""));
 	assert_int_equal(d.state, OAK_INSTANCE_RUNNING);
 	assert_int_equal(d.exit_code, -9);
+	assert_string_equal(d.node_ip, "192.168.50.11");
+	assert_int_equal(d.node_port, 50103);
 	free(t);
+	REJECT(instance_state,
+	       "{\"job_name\":\"a.b.c.d\",\"service_id\":\"s\",\"instance_number\":0,"
+	       "\"state\":\"RUNNING\",\"node_ip\":\"node-1\"}",
+	       "node_ip: \"node-1\" is not an IPv4 address");
+	REJECT(instance_state,
+	       "{\"job_name\":\"a.b.c.d\",\"service_id\":\"s\",\"instance_number\":0,"
+	       "\"state\":\"RUNNING\",\"node_port\":70000}",
+	       "node_port:");
 	REJECT_GARBAGE(instance_state);
 	REJECT(instance_state,
 	       "{\"job_name\":\"a.b.c.d\",\"service_id\":\"s\",\"instance_number\":0,"

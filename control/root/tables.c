@@ -1,0 +1,188 @@
+/* oak-root's service tables across clusters: a cluster asks for a service
+ * it does not run (clusters/<cid>/net/tablequery/request, by Service IP or
+ * job name), the root answers from the store
+ * (clusters/<cid>/net/tablequery/result) and remembers the interest in the
+ * service document ("cluster_interests", durable), pushes the table on
+ * every change of the service's running instances
+ * (clusters/<cid>/jobs/updates_available) until the cluster drops it
+ * (clusters/<cid>/net/interest/remove). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orch_int.h"
+#include "oak/log.h"
+
+int root_table_build(json_t *doc, const char *query_ip, struct oak_msg_service_table *t)
+{
+	json_t *list = json_object_get(doc, "instance_list"), *e;
+	size_t i, n = 0;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->job_name, sizeof(t->job_name), "%s", root_str(doc, "job_name"));
+	snprintf(t->service_id, sizeof(t->service_id), "%s", root_str(doc, "microserviceID"));
+	snprintf(t->query_ip, sizeof(t->query_ip), "%s", query_ip ? query_ip : "");
+	snprintf(t->rr_ip, sizeof(t->rr_ip), "%s", root_str(doc, "rr_ip"));
+	snprintf(t->closest_ip, sizeof(t->closest_ip), "%s", root_str(doc, "closest_ip"));
+	t->found = true;
+	t->instances = calloc(json_array_size(list) + 1, sizeof(*t->instances));
+	if (!t->instances)
+		return -1;
+	json_array_foreach(list, i, e)
+	{
+		struct oak_table_instance *ti = &t->instances[n];
+
+		if (strcmp(root_str(e, "status"), "RUNNING") || !*root_str(e, "host_ip") ||
+		    !*root_str(e, "worker_id") || n >= OAK_MSG_MAX_INSTANCES)
+			continue;
+		ti->instance_number = (uint32_t)root_int(e, "instance_number");
+		snprintf(ti->instance_ip, sizeof(ti->instance_ip), "%s",
+			 root_str(e, "instance_ip"));
+		snprintf(ti->node_id, sizeof(ti->node_id), "%s", root_str(e, "worker_id"));
+		snprintf(ti->node_ip, sizeof(ti->node_ip), "%s", root_str(e, "host_ip"));
+		ti->node_port = (uint32_t)root_int(e, "host_tunnel_port");
+		snprintf(ti->cluster_id, sizeof(ti->cluster_id), "%s", root_str(e, "cluster_id"));
+		snprintf(ti->namespace_ip, sizeof(ti->namespace_ip), "%s",
+			 root_str(e, "namespace_ip"));
+		ti->state = OAK_INSTANCE_RUNNING;
+		n++;
+	}
+	t->n_instances = n;
+	return 0;
+}
+
+void root_tables_push(struct root_orch *o, json_t *doc)
+{
+	json_t *x = json_object_get(doc, "cluster_interests"), *v;
+	struct oak_msg_service_table t;
+	size_t i;
+
+	if (!json_array_size(x) || root_table_build(doc, NULL, &t))
+		return;
+	json_array_foreach(x, i, v)
+	{
+		char *payload;
+
+		if (!json_is_string(v))
+			continue;
+		payload = oak_msg_service_table_encode(&t);
+		oak_log(DEBUG, "table %s: %zu instances to cluster %s", t.job_name, t.n_instances,
+			json_string_value(v));
+		root_pub(o, json_string_value(v), OAK_T_UPDATES_AVAILABLE, payload);
+	}
+	oak_msg_service_table_free(&t);
+}
+
+/* the service a query names: by job name, else by any of its addresses
+ * (every Service and Instance IP is a claim whose owner starts with the
+ * service id) */
+static json_t *service_for(struct root_orch *o, const struct oak_msg_table_query *q)
+{
+	json_t *all = NULL, *doc = NULL;
+	char owner[256], *slash;
+
+	if (q->job_name[0] &&
+	    !root_store_list(o->store, "services", "job_name", q->job_name, &all)) {
+		doc = json_incref(json_array_get(all, 0));
+		json_decref(all);
+		if (doc)
+			return doc;
+	}
+	if (!q->service_ip[0] ||
+	    root_store_claim_owner(o->store, "ip", q->service_ip, owner, sizeof(owner)))
+		return NULL;
+	slash = strchr(owner, '/');
+	if (slash)
+		*slash = '\0';
+	if (root_store_get(o->store, "services", owner, &doc))
+		return NULL;
+	return doc;
+}
+
+static bool interest_set(json_t *doc, const char *cid, bool on)
+{
+	json_t *x = json_object_get(doc, "cluster_interests"), *v;
+	size_t i;
+
+	json_array_foreach(x, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), cid))
+	{
+		if (!on)
+			json_array_remove(x, i);
+		return !on;
+	}
+	if (!on)
+		return false;
+	if (!json_is_array(x)) {
+		x = json_array();
+		json_object_set_new(doc, "cluster_interests", x);
+	}
+	json_array_append_new(x, json_string(cid));
+	return true;
+}
+
+void root_on_tablequery(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+			void *arg)
+{
+	struct root_orch *o = arg;
+	struct oak_msg_table_query q = {0};
+	struct oak_msg_service_table t = {0};
+	char id[OAK_ID_LEN], err[256];
+	const char *suffix;
+	json_t *doc;
+
+	(void)bus;
+	if (oak_topic_parse(topic, "clusters", id, sizeof(id), &suffix))
+		return;
+	if (oak_msg_table_query_decode(p, len, &q, err, sizeof(err))) {
+		oak_log(WARN, "%s: %s", topic, err);
+		return;
+	}
+	root_cluster_seen(o, id);
+	doc = service_for(o, &q);
+	if (doc) {
+		if (interest_set(doc, id, true) &&
+		    root_store_put(o->store, "services", root_str(doc, "microserviceID"), doc))
+			oak_log(WARN, "interest of %s in %s not stored", id,
+				root_str(doc, "job_name"));
+		root_table_build(doc, q.service_ip, &t);
+	} else {
+		snprintf(t.job_name, sizeof(t.job_name), "%s",
+			 q.job_name[0] ? q.job_name : "unknown");
+		snprintf(t.query_ip, sizeof(t.query_ip), "%s", q.service_ip);
+	}
+	oak_log(INFO, "table query from cluster %s for %s%s: %s, %zu instances", id, q.job_name,
+		q.service_ip, t.found ? "found" : "not found", t.n_instances);
+	root_pub(o, id, OAK_T_TABLEQUERY_RES, oak_msg_service_table_encode(&t));
+	oak_msg_service_table_free(&t);
+	json_decref(doc);
+	oak_msg_table_query_free(&q);
+}
+
+void root_on_interest_remove(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+			     void *arg)
+{
+	struct root_orch *o = arg;
+	struct oak_msg_interest m = {0};
+	struct oak_msg_table_query q = {0};
+	char id[OAK_ID_LEN], err[256];
+	const char *suffix;
+	json_t *doc;
+
+	(void)bus;
+	if (oak_topic_parse(topic, "clusters", id, sizeof(id), &suffix))
+		return;
+	if (oak_msg_interest_decode(p, len, &m, err, sizeof(err))) {
+		oak_log(WARN, "%s: %s", topic, err);
+		return;
+	}
+	root_cluster_seen(o, id);
+	snprintf(q.job_name, sizeof(q.job_name), "%s", m.job_name);
+	doc = service_for(o, &q);
+	if (doc && interest_set(doc, id, false)) {
+		oak_log(INFO, "cluster %s dropped its interest in %s", id, m.job_name);
+		if (root_store_put(o->store, "services", root_str(doc, "microserviceID"), doc))
+			oak_log(WARN, "interest removal of %s not stored", id);
+	}
+	json_decref(doc);
+	oak_msg_interest_free(&m);
+}
