@@ -194,7 +194,9 @@ static void set_state(struct oak_node *n, struct oak_instance *in, enum oak_inst
 	char key[OAK_JOB_NAME_LEN + 16];
 
 	oak_instance_key(in, key, sizeof(key));
-	snprintf(in->reason, sizeof(in->reason), "%s", reason ? reason : "");
+	/* bounded: a reason longer than the record's field is cut there */
+	snprintf(in->reason, sizeof(in->reason), "%.*s", (int)sizeof(in->reason) - 1,
+		 reason ? reason : "");
 	if (in->state != s || reason)
 		oak_log_write(s == OAK_INSTANCE_FAILED || s == OAK_INSTANCE_DEAD ? OAK_LOG_WARN
 										 : OAK_LOG_INFO,
