@@ -22,7 +22,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -261,7 +260,7 @@ static int container_start(const struct oak_runtime_env *env, struct oak_instanc
 		return -1;
 	}
 	pid = task_pid(env, in->netns, &running);
-	in->pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	in->pidfd = pid > 0 ? oak_pidfd_open(pid) : -1;
 	if (pid <= 0 || in->pidfd < 0) {
 		int code = -1;
 
@@ -311,11 +310,7 @@ static int container_stop(const struct oak_runtime_env *env, struct oak_instance
 		}
 	}
 	remove_container(env, in->netns);
-	if (in->pidfd >= 0)
-		close(in->pidfd);
-	in->pidfd = -1;
-	in->pid = 0;
-	in->pid_start = 0;
+	oak_proc_forget(in);
 	return 0;
 }
 

@@ -13,16 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sys.h"
-
-static int pidfd_open_(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
 
 static bool native_available(const struct oak_runtime_env *env)
 {
@@ -129,7 +123,7 @@ static int native_start(const struct oak_runtime_env *env, struct oak_instance *
 	}
 	in->pid = pid;
 	in->pid_start = oak_proc_start_time(pid);
-	in->pidfd = pidfd_open_(pid);
+	in->pidfd = oak_pidfd_open(pid);
 	in->adopted = false;
 	return 0;
 }
@@ -163,11 +157,7 @@ static int native_stop(const struct oak_runtime_env *env, struct oak_instance *i
 reap:
 	if (in->pid > 0 && !in->adopted)
 		waitpid(in->pid, NULL, 0);
-	if (in->pidfd >= 0)
-		close(in->pidfd);
-	in->pidfd = -1;
-	in->pid = 0;
-	in->pid_start = 0;
+	oak_proc_forget(in);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -463,4 +464,18 @@ bool oak_proc_same(pid_t pid, uint64_t start)
 	if (s && s[1] == ' ')
 		st = s[2];
 	return st && st != 'Z' && st != 'X';
+}
+
+int oak_pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+void oak_proc_forget(struct oak_instance *in)
+{
+	if (in->pidfd >= 0)
+		close(in->pidfd);
+	in->pidfd = -1;
+	in->pid = 0;
+	in->pid_start = 0;
 }

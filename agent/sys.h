@@ -50,5 +50,9 @@ int64_t oak_cg_memory(const struct oak_instance *in);
 uint64_t oak_proc_start_time(pid_t pid);
 /* does pid exist and is it the process that started at start? */
 bool oak_proc_same(pid_t pid, uint64_t start);
+/* pidfd_open(2): an fd that turns readable when pid ends; -1 on failure */
+int oak_pidfd_open(pid_t pid);
+/* the instance's process is over: close its pidfd, clear pid and start time */
+void oak_proc_forget(struct oak_instance *in);
 
 #endif
