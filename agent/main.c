@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,7 +33,6 @@
 #include <jansson.h>
 
 #include <oak/fsutil.h>
-#include <oak/heartbeat.h>
 #include <oak/log.h>
 
 #include "node.h"
@@ -99,22 +97,6 @@ static int64_t wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint32_t ip4(const char *s)
-{
-	struct in_addr a;
-
-	if (!s || !*s || inet_pton(AF_INET, s, &a) != 1)
-		return 0;
-	return a.s_addr;
-}
-
-static const char *ipstr(uint32_t a, char *buf)
-{
-	struct in_addr x = {.s_addr = a};
-
-	return inet_ntop(AF_INET, &x, buf, INET_ADDRSTRLEN);
 }
 
 static void publish_node(struct oak_node *n, const char *suffix, char *payload, bool retain)
@@ -372,76 +354,6 @@ static void maybe_report(struct oak_node *n)
 	if (now - n->last_usage_ms >= iv && (running_count(n) || n->usage_nonempty)) {
 		n->usage_nonempty = running_count(n) > 0;
 		send_usage(n);
-	}
-}
-
-/* ------------------------------------------------------------ heartbeat */
-
-/* cluster_heartbeat (host:port), else broker_host:OAK_HB_PORT; resolved
- * again every 10 s until it resolves (a name may need DNS) */
-static void hb_resolve(struct oak_node *n)
-{
-	const char *spec = oak_config_str(n->cfg, "cluster_heartbeat");
-	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *res = NULL;
-	char host[256], port[16];
-	const char *colon;
-	int rc;
-
-	if (spec && *spec) {
-		colon = strrchr(spec, ':');
-		if (!colon || colon == spec || !colon[1] ||
-		    (size_t)(colon - spec) >= sizeof(host)) {
-			oak_log(ERROR, "cluster_heartbeat: '%s' is not host:port", spec);
-			n->hb_resolve_ms = INT64_MAX; /* not again */
-			return;
-		}
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
-		snprintf(port, sizeof(port), "%.15s", colon + 1);
-	} else {
-		snprintf(host, sizeof(host), "%s", oak_config_str(n->cfg, "broker_host"));
-		snprintf(port, sizeof(port), "%d", OAK_HB_PORT);
-	}
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc || !res) {
-		oak_log(WARN, "heartbeat: cannot resolve %s:%s: %s; trying again in 10 s", host,
-			port, gai_strerror(rc));
-		return;
-	}
-	memcpy(&n->hb_to, res->ai_addr, sizeof(n->hb_to));
-	freeaddrinfo(res);
-	n->hb_ok = true;
-	oak_log(INFO, "heartbeat: every %lld s to %s:%s/udp",
-		(long long)oak_config_int(n->cfg, "heartbeat_interval"), host, port);
-}
-
-static void hb_tick(struct oak_node *n)
-{
-	int64_t now = oak_now_ms(), iv = oak_config_int(n->cfg, "heartbeat_interval") * 1000;
-	uint8_t buf[OAK_HB_MAX];
-	int len;
-
-	if (iv <= 0 || n->hb_fd < 0)
-		return;
-	if (!n->hb_ok) {
-		if (n->hb_resolve_ms != INT64_MAX && now - n->hb_resolve_ms >= 10000) {
-			n->hb_resolve_ms = now;
-			hb_resolve(n);
-		}
-		if (!n->hb_ok)
-			return;
-	}
-	/* the timer ticks every second: a little slack keeps a 1 s cadence */
-	if (n->last_hb_ms && now - n->last_hb_ms < iv - 200)
-		return;
-	len = oak_hb_encode(buf, sizeof(buf), n->id, n->boot_id, ++n->hb_seq);
-	if (len < 0)
-		return;
-	n->last_hb_ms = now;
-	if (sendto(n->hb_fd, buf, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&n->hb_to,
-		   sizeof(n->hb_to)) < 0 &&
-	    now - n->hb_err_ms >= 60000) { /* e.g. no route: say so once a minute */
-		n->hb_err_ms = now;
-		oak_log(WARN, "heartbeat: %s", strerror(errno));
 	}
 }
 
@@ -1200,8 +1112,6 @@ static void on_delete(struct oak_bus *bus, const char *topic, const void *p, siz
 	oak_msg_delete_free(&m);
 }
 
-static void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
-
 /* the process of an instance ended */
 static void on_exit_of(struct oak_node *n, struct oak_instance *in)
 {
@@ -1396,58 +1306,6 @@ static void on_bus_state(struct oak_bus *bus, enum oak_bus_state s, void *arg)
 	for (struct oak_interest *it = n->interests; it; it = it->next)
 		if (!it->have_table)
 			send_query(n, it->job, 0);
-}
-
-static int set_subnet(struct oak_node *n, const char *cidr)
-{
-	char a[INET_ADDRSTRLEN + 8], *slash;
-	uint32_t base;
-
-	snprintf(a, sizeof(a), "%s", cidr);
-	slash = strchr(a, '/');
-	if (!slash || strcmp(slash, "/26"))
-		return -1;
-	*slash = '\0';
-	base = ntohl(ip4(a));
-	if (!base || (base & 0x3f) || (base & 0xffff0000) != 0x0a120000)
-		return -1;
-	snprintf(n->subnet, sizeof(n->subnet), "%s", cidr);
-	n->subnet_base = base;
-	ipstr(htonl(base + 1), n->gw);
-	return 0;
-}
-
-static void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
-{
-	struct oak_node *n = arg;
-	struct oak_msg_subnet m = {0};
-	char err[256], path[600];
-	FILE *f;
-
-	if (oak_msg_subnet_decode(p, len, &m, err, sizeof(err))) {
-		oak_log(WARN, "subnet: rejected: %s", err);
-		return;
-	}
-	if (!strcmp(m.subnet, n->subnet))
-		goto out;
-	if (n->insts) {
-		oak_log(WARN, "subnet: %s offered but %s is in use by instances; kept", m.subnet,
-			n->subnet);
-		goto out;
-	}
-	if (set_subnet(n, m.subnet)) {
-		oak_log(WARN, "subnet: %s is not a /26 of 10.18.0.0/16", m.subnet);
-		goto out;
-	}
-	oak_log(INFO, "subnet: %s (gateway %s)", n->subnet, n->gw);
-	snprintf(path, sizeof(path), "%.512s/subnet", n->state_dir);
-	f = fopen(path, "we");
-	if (f) {
-		fprintf(f, "%s\n", n->subnet);
-		fclose(f);
-	}
-out:
-	oak_msg_subnet_free(&m);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -1666,7 +1524,7 @@ static int loop(struct oak_node *n)
 
 			if (read(n->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 				oak_log(WARN, "timerfd: %s", strerror(errno));
-			hb_tick(n);
+			heartbeat_tick(n);
 			restart_due(n);
 			maybe_report(n);
 			check_interests(n);
@@ -1690,7 +1548,6 @@ int main(int argc, char **argv)
 	struct itimerspec its = {{1, 0}, {1, 0}};
 	sigset_t mask;
 	int rc;
-	FILE *f;
 
 	oak_log_init("oak-node", OAK_LOG_INFO);
 	n->cfg = oak_config_new("oak-node", keys, sizeof(keys) / sizeof(keys[0]));
@@ -1736,24 +1593,8 @@ int main(int argc, char **argv)
 	n->env.state_dir = n->state_dir;
 	n->env.containerd_address = oak_config_str(n->cfg, "containerd_address");
 	n->env.containerd_namespace = oak_config_str(n->cfg, "containerd_namespace");
-	s = oak_config_str(n->cfg, "subnet");
-	if (*s && set_subnet(n, s)) {
-		oak_log(ERROR, "subnet: '%s' is not a /26 of 10.18.0.0/16", s);
+	if (subnet_init(n))
 		return 2;
-	}
-	if (!*s) { /* the one the cluster gave us before */
-		char line[OAK_CIDR_LEN] = "";
-
-		snprintf(path, sizeof(path), "%.512s/subnet", n->state_dir);
-		f = fopen(path, "re");
-		if (f && fgets(line, sizeof(line), f)) {
-			line[strcspn(line, "\n")] = '\0';
-			if (set_subnet(n, line) == 0)
-				oak_log(INFO, "subnet: %s (kept from %s)", n->subnet, path);
-		}
-		if (f)
-			fclose(f);
-	}
 	uname(&un);
 	snprintf(n->arch, sizeof(n->arch), "%s", oak_res_arch_name(un.machine));
 	n->location.set = oak_config_bool(n->cfg, "location_set");
@@ -1788,12 +1629,7 @@ int main(int argc, char **argv)
 				n->node_ip, OAK_PROBE_PORT, strerror(errno));
 	}
 
-	n->hb_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (n->hb_fd < 0)
-		oak_log(WARN, "heartbeat: socket: %s", strerror(errno));
-	n->hb_resolve_ms = oak_now_ms();
-	hb_resolve(n);
-	hb_tick(n);
+	heartbeat_start(n);
 
 	snprintf(will.id, sizeof(will.id), "%s", n->id);
 	will.online = false;
@@ -1852,8 +1688,7 @@ int main(int argc, char **argv)
 	if (n->dp)
 		oak_dp_close(n->dp);
 	oak_probe_free(n->probe);
-	if (n->hb_fd >= 0)
-		close(n->hb_fd);
+	heartbeat_stop(n);
 	while (n->insts) {
 		struct oak_instance *in = n->insts;
 

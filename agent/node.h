@@ -3,6 +3,7 @@
 #ifndef OAK_AGENT_NODE_H
 #define OAK_AGENT_NODE_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -10,6 +11,7 @@
 
 #include <oak/bus.h>
 #include <oak/config.h>
+#include <oak/daemon.h>
 #include <oak/dp.h>
 #include <oak/msg.h>
 
@@ -96,5 +98,32 @@ struct oak_node {
 };
 
 int64_t oak_now_ms(void);
+
+/* IPv4 text <-> network order; 0 for anything that is not an address */
+static inline uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	if (!s || !*s || inet_pton(AF_INET, s, &a) != 1)
+		return 0;
+	return a.s_addr;
+}
+
+static inline const char *ipstr(uint32_t a, char *buf)
+{
+	struct in_addr x = {.s_addr = a};
+
+	return inet_ntop(AF_INET, &x, buf, INET_ADDRSTRLEN);
+}
+
+/* heartbeat.c */
+void heartbeat_start(struct oak_node *n);
+void heartbeat_tick(struct oak_node *n);
+void heartbeat_stop(struct oak_node *n);
+
+/* subnet.c */
+int set_subnet(struct oak_node *n, const char *cidr);
+int subnet_init(struct oak_node *n);
+void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 
 #endif
