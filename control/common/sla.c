@@ -585,6 +585,14 @@ int oak_service_from_json(json_t *obj, const char *app, const char *appns, const
 	return 0;
 }
 
+bool oak_sla_service_key(const char *key)
+{
+	for (size_t i = 0; key && i < JF_COUNT(service_fields); i++)
+		if (service_fields[i].name && !strcmp(service_fields[i].name, key))
+			return true;
+	return false;
+}
+
 void oak_service_free(struct oak_service *svc)
 {
 	if (svc)

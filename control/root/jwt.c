@@ -203,7 +203,7 @@ int root_jwt_verify(const unsigned char *secret, size_t secret_len, const char *
 		json_decref(body);
 		return ROOT_JWT_EXPIRED;
 	}
-	t = json_object_get(body, "typ");
+	t = json_object_get(body, "type");
 	if (typ && (!json_is_string(t) || strcmp(json_string_value(t), typ))) {
 		json_decref(body);
 		return ROOT_JWT_WRONG_TYPE;

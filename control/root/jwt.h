@@ -1,6 +1,7 @@
 /* JSON Web Tokens as Oakestra's clients read them: HS256 (HMAC-SHA256),
  * claims "sub" (user name), "exp", "iat", "roles" (list of role names),
- * "organization", plus oak's "typ" ("access" or "refresh") so that a
+ * "organization", and "type" ("access" or "refresh", as flask_jwt_extended
+ * writes it, which Oakestra uses) so that a
  * refresh token cannot be used as an access token. */
 #ifndef OAK_ROOT_JWT_H
 #define OAK_ROOT_JWT_H
@@ -23,7 +24,7 @@ enum root_jwt_rc {
  * NULL on failure. */
 char *root_jwt_sign(const unsigned char *secret, size_t secret_len, json_t *claims);
 
-/* Verifies signature, "exp" against now (seconds) and "typ" when typ is not
+/* Verifies signature, "exp" against now (seconds) and "type" when typ is not
  * NULL; on ROOT_JWT_OK *claims is a new reference to the payload. */
 int root_jwt_verify(const unsigned char *secret, size_t secret_len, const char *token,
 		    const char *typ, int64_t now, json_t **claims);

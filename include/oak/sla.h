@@ -179,6 +179,9 @@ void oak_sla_free(struct oak_sla *sla);
 int oak_service_from_json(json_t *obj, const char *app, const char *appns, const char *path,
 			  struct oak_service *out, char *err, size_t errlen);
 void oak_service_free(struct oak_service *svc);
+/* Whether key is a field of an SLA microservice object (what the root
+ * keeps of a service as submitted, apart from its own bookkeeping). */
+bool oak_sla_service_key(const char *key);
 
 /* 1..30 ASCII letters or digits */
 bool oak_sla_name_valid(const char *name);

@@ -42,9 +42,9 @@ static void test_b64url(void **state)
 
 static char *make(const char *typ, int64_t exp)
 {
-	json_t *c =
-	    json_pack("{s:s, s:I, s:I, s:[s], s:s, s:s}", "sub", "alice", "iat", (json_int_t)1000,
-		      "exp", (json_int_t)exp, "roles", "Admin", "organization", "root", "typ", typ);
+	json_t *c = json_pack("{s:s, s:I, s:I, s:[s], s:s, s:s}", "sub", "alice", "iat",
+			      (json_int_t)1000, "exp", (json_int_t)exp, "roles", "Admin",
+			      "organization", "root", "type", typ);
 	char *t = root_jwt_sign(secret, SLEN, c);
 
 	json_decref(c);
