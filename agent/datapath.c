@@ -11,6 +11,8 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,11 +172,18 @@ int oak_dp_map_fd(struct oak_dp *dp, const char *name)
 	return m ? bpf_map__fd(m) : -ENOENT;
 }
 
+static int count_ports(struct oak_dp *dp);
+
 int oak_dp_configure(struct oak_dp *dp, const struct oak_cfg *cfg)
 {
+	struct oak_cfg c = *cfg;
 	__u32 zero = 0;
+	int n = count_ports(dp);
 
-	if (bpf_map_update_elem(bpf_map__fd(dp->tc->maps.oak_cfg_v1), &zero, cfg, BPF_ANY))
+	if (n < 0)
+		return n;
+	c.ports = n; /* the library's, whatever the caller had there */
+	if (bpf_map_update_elem(bpf_map__fd(dp->tc->maps.oak_cfg_v1), &zero, &c, BPF_ANY))
 		return -errno;
 	return 0;
 }
@@ -494,9 +503,167 @@ int oak_dp_set_latency(struct oak_dp *dp, uint32_t svc_ip, uint32_t inst_ip, uin
 	return oak_dp_service_set(dp, svc_ip, meta.policy, meta.svc_id, b, meta.count);
 }
 
+/* ---- exposed ports ---- */
+
+static int count_ports(struct oak_dp *dp)
+{
+	int fd = bpf_map__fd(dp->tc->maps.oak_port_v1), n = 0, err;
+	struct oak_port_key key, next;
+
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		key = next;
+		n++;
+	}
+	return err == -ENOENT ? n : err;
+}
+
+/* cfg.ports tells the programs whether to look at oak_port_v1 at all. */
+static int sync_port_count(struct oak_dp *dp)
+{
+	int fd = bpf_map__fd(dp->tc->maps.oak_cfg_v1), n = count_ports(dp);
+	struct oak_cfg cfg;
+	__u32 zero = 0;
+
+	if (n < 0)
+		return n;
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -errno;
+	if (cfg.ports == (__u32)n)
+		return 0;
+	cfg.ports = n;
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int port_key(uint8_t proto, uint16_t host_port, struct oak_port_key *key)
+{
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+	if (host_port == 0)
+		return -EINVAL;
+	memset(key, 0, sizeof(*key));
+	key->port = htons(host_port);
+	key->proto = proto;
+	return 0;
+}
+
+int oak_dp_port_add(struct oak_dp *dp, uint8_t proto, uint16_t host_port, uint32_t inst_ip,
+		    uint16_t container_port)
+{
+	int fd = bpf_map__fd(dp->tc->maps.oak_port_v1);
+	struct oak_port_val val = {0}, old;
+	struct oak_port_key key;
+	int err = port_key(proto, host_port, &key);
+
+	if (err)
+		return err;
+	if (container_port == 0 || inst_ip == 0)
+		return -EINVAL;
+	/* the tunnel's datagrams never reach the port table */
+	if (proto == IPPROTO_UDP && host_port == OAK_TUNNEL_PORT)
+		return -EADDRINUSE;
+	val.inst_ip = inst_ip;
+	val.port = htons(container_port);
+	if (bpf_map_update_elem(fd, &key, &val, BPF_NOEXIST)) {
+		if (errno != EEXIST)
+			return -errno;
+		if (bpf_map_lookup_elem(fd, &key, &old))
+			return -errno;
+		if (old.inst_ip != val.inst_ip || old.port != val.port)
+			return -EADDRINUSE;
+	}
+	return sync_port_count(dp);
+}
+
+/* Forget the reply entries of flows through one exposed port. */
+static void purge_port_flows(struct oak_dp *dp, const struct oak_port_key *pk)
+{
+	int fd = bpf_map__fd(dp->tc->maps.oak_ct_v1);
+	struct oak_ct_key key, next, *gone = NULL;
+	size_t n = 0, cap = 0;
+	struct oak_ct_val v;
+	int err;
+
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		key = next;
+		if (key.dir != OAK_CT_PORT || key.proto != pk->proto ||
+		    bpf_map_lookup_elem(fd, &key, &v) || v.port != pk->port)
+			continue;
+		if (n == cap) {
+			struct oak_ct_key *g = realloc(gone, (cap ? cap * 2 : 64) * sizeof(*g));
+
+			if (!g)
+				break;
+			gone = g;
+			cap = cap ? cap * 2 : 64;
+		}
+		gone[n++] = key;
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+	free(gone);
+}
+
+int oak_dp_port_del(struct oak_dp *dp, uint8_t proto, uint16_t host_port, uint32_t inst_ip)
+{
+	int fd = bpf_map__fd(dp->tc->maps.oak_port_v1);
+	struct oak_port_key key;
+	struct oak_port_val old;
+	int err = port_key(proto, host_port, &key);
+
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(fd, &key, &old))
+		return errno == ENOENT ? 0 : -errno;
+	if (inst_ip && old.inst_ip != inst_ip)
+		return -EADDRINUSE;
+	if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+		return -errno;
+	purge_port_flows(dp, &key);
+	return sync_port_count(dp);
+}
+
+static int cmp_port(const void *a, const void *b)
+{
+	const struct oak_dp_port *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return (x->host_port > y->host_port) - (x->host_port < y->host_port);
+}
+
+int oak_dp_port_list(struct oak_dp *dp, struct oak_dp_port *out, unsigned int max)
+{
+	int fd = bpf_map__fd(dp->tc->maps.oak_port_v1), err;
+	struct oak_port_key key, next;
+	struct oak_port_val val;
+	unsigned int n = 0;
+
+	for (err = bpf_map_get_next_key(fd, NULL, &next); !err;
+	     err = bpf_map_get_next_key(fd, &key, &next)) {
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &val))
+			continue; /* deleted meanwhile */
+		if (n < max) {
+			out[n].proto = key.proto;
+			out[n].host_port = ntohs(key.port);
+			out[n].inst_ip = val.inst_ip;
+			out[n].container_port = ntohs(val.port);
+		}
+		n++;
+	}
+	if (err != -ENOENT)
+		return err;
+	qsort(out, n < max ? n : max, sizeof(*out), cmp_port);
+	return (int)n;
+}
+
 int oak_dp_stats(struct oak_dp *dp, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(dp->tc->maps.oak_stats_v1);
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(dp->tc->maps.oak_stats_v2);
 	uint64_t *vals;
 	__u32 i;
 	int c;

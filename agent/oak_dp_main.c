@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,6 +38,10 @@ static const char usage[] =
     "  svc-del SVC_IP                            remove a Service IP\n"
     "  svc-bulk COUNT FIRST_SVC_IP INST_IP       COUNT round-robin services (benchmarks)\n"
     "  latency SVC_IP INST_IP US                 latency from this node to a backend\n"
+    "  port add tcp|udp HOST_PORT INST_IP CONTAINER_PORT\n"
+    "                                            expose an instance's port on NODE_IP\n"
+    "  port del tcp|udp HOST_PORT [INST_IP]      stop exposing it (only INST_IP's)\n"
+    "  port list                                 the exposed ports\n"
     "  show SVC_IP                               a Service IP's table\n"
     "  stats                                     per-verdict counters\n"
     "  watch                                     print unknown-address events until killed\n"
@@ -242,6 +247,70 @@ static int cmd_show(struct oak_dp *dp, int argc, char **argv)
 	return 0;
 }
 
+static int parse_proto(const char *s, uint8_t *proto)
+{
+	if (!strcmp(s, "tcp"))
+		*proto = IPPROTO_TCP;
+	else if (!strcmp(s, "udp"))
+		*proto = IPPROTO_UDP;
+	else
+		return fprintf(stderr, "oak-dp: protocol must be tcp or udp: '%s'\n", s), -1;
+	return 0;
+}
+
+static int parse_port(const char *what, const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (!*s || *end || v == 0 || v > 65535)
+		return fprintf(stderr, "oak-dp: %s is not a port (1..65535): '%s'\n", what, s), -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int cmd_port(struct oak_dp *dp, int argc, char **argv)
+{
+	struct oak_dp_port ports[OAK_PORT_ENTRIES];
+	uint16_t host_port, container_port;
+	char a[INET_ADDRSTRLEN];
+	uint32_t inst_ip = 0;
+	uint8_t proto;
+	int i, n, err;
+
+	if (argc == 1 && !strcmp(argv[0], "list")) {
+		n = oak_dp_port_list(dp, ports, OAK_PORT_ENTRIES);
+		if (n < 0)
+			return fail("port list", n);
+		for (i = 0; i < n && i < OAK_PORT_ENTRIES; i++)
+			printf("%u/%s -> %s:%u\n", ports[i].host_port,
+			       ports[i].proto == IPPROTO_TCP ? "tcp" : "udp",
+			       inet_ntop(AF_INET, &ports[i].inst_ip, a, sizeof(a)),
+			       ports[i].container_port);
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[0], "add")) {
+		if (parse_proto(argv[1], &proto) || parse_port("HOST_PORT", argv[2], &host_port) ||
+		    parse_ip(argv[3], &inst_ip) ||
+		    parse_port("CONTAINER_PORT", argv[4], &container_port))
+			return 2;
+		err = oak_dp_port_add(dp, proto, host_port, inst_ip, container_port);
+		if (err == -EADDRINUSE)
+			fprintf(stderr, "oak-dp: %s/%s is exposed already (or is the tunnel's)\n",
+				argv[2], argv[1]);
+		return err ? fail("port add", err) : 0;
+	}
+	if ((argc == 3 || argc == 4) && !strcmp(argv[0], "del")) {
+		if (parse_proto(argv[1], &proto) || parse_port("HOST_PORT", argv[2], &host_port) ||
+		    (argc == 4 && parse_ip(argv[3], &inst_ip)))
+			return 2;
+		err = oak_dp_port_del(dp, proto, host_port, inst_ip);
+		return err ? fail("port del", err) : 0;
+	}
+	fprintf(stderr, "%s", usage);
+	return 2;
+}
+
 static void print_miss(void *ctx, uint32_t addr, uint32_t src)
 {
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
@@ -324,6 +393,8 @@ static int run_cmd(struct oak_dp *dp, const char *cmd, int argc, char **argv)
 			rc = 2;
 		else if ((err = oak_dp_set_latency(dp, a, b, strtoul(argv[2], NULL, 10))))
 			rc = fail("latency", err);
+	} else if (!strcmp(cmd, "port")) {
+		rc = cmd_port(dp, argc, argv);
 	} else if (!strcmp(cmd, "show")) {
 		rc = cmd_show(dp, argc, argv);
 	} else if (!strcmp(cmd, "stats")) {

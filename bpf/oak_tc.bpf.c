@@ -6,7 +6,9 @@
  *                  an instance sends to the service network is translated
  *                  and delivered locally or through the tunnel.
  * oak_from_uplink - tc ingress on the node's uplink: tunnel datagrams lose
- *                  their outer headers and go straight into the instance.
+ *                  their outer headers and go straight into the instance;
+ *                  packets to an exposed port of the node go to its instance
+ *                  (lib/port.h), whose replies oak_from_inst sends back.
  *
  * Invariants:
  *  - On the wire and between nodes, oak packets carry Instance IPs only:
@@ -23,6 +25,7 @@
 #include "lib/ct.h"
 #include "lib/encap.h"
 #include "lib/icmp.h"
+#include "lib/port.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -134,6 +137,8 @@ int oak_from_inst(struct __sk_buff *skb)
 	if (!cfg)
 		return TC_ACT_OK;
 	rc = parse_for_svc(data, data_end, cfg, &p);
+	if (rc == PARSE_NOT_SVC && cfg->ports)
+		return port_reply(skb, cfg);
 	if (rc)
 		return parse_verdict(rc);
 
@@ -213,6 +218,8 @@ int oak_from_uplink(struct __sk_buff *skb)
 	}
 
 	rc = parse_for_svc(data, data_end, cfg, &p);
+	if (rc == PARSE_NOT_SVC && cfg->ports)
+		return port_dnat(skb, cfg);
 	if (rc)
 		return parse_verdict(rc);
 

@@ -33,6 +33,8 @@
 #define IP_SADDR_OFF (ETH_HLEN + offsetof(struct iphdr, saddr))
 #define IP_DADDR_OFF (ETH_HLEN + offsetof(struct iphdr, daddr))
 #define L4_OFF	     (ETH_HLEN + sizeof(struct iphdr))
+#define L4_SPORT_OFF L4_OFF	  /* TCP and UDP alike */
+#define L4_DPORT_OFF (L4_OFF + 2) /* TCP and UDP alike */
 
 #ifndef likely
 #define likely(x)   __builtin_expect(!!(x), 1)

@@ -9,6 +9,7 @@
 #define OAK_BPF_ENCAP_H
 
 #include "maps.h"
+#include "fib.h"
 
 /*
  * BPF_F_ADJ_ROOM_DECAP_L3_IPV4 (Linux 6.3) clears the tunnel GSO state on
@@ -38,11 +39,9 @@ struct outer_hdr {
 static __always_inline int encap_and_send(struct __sk_buff *skb, const struct oak_cfg *cfg,
 					  __be32 node_ip, __u8 tos)
 {
-	struct bpf_fib_lookup fib = {};
 	struct outer_hdr h = {};
 	__u32 inner_len, hash;
 	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP;
-	int rc;
 
 	inner_len = skb->len - ETH_HLEN;
 	hash = bpf_get_hash_recalc(skb);
@@ -73,29 +72,7 @@ static __always_inline int encap_and_send(struct __sk_buff *skb, const struct oa
 		return TC_ACT_SHOT;
 	}
 
-	fib.family = AF_INET;
-	fib.ipv4_src = cfg->node_ip;
-	fib.ipv4_dst = node_ip;
-	fib.ifindex = cfg->uplink_ifindex;
-	/* tot_len stays 0: a GSO packet's length is not what goes on the wire */
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		if (bpf_skb_store_bytes(skb, 0, fib.dmac, ETH_ALEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_ALEN, fib.smac, ETH_ALEN, 0)) {
-			stat_inc(OAK_STAT_DROP);
-			return TC_ACT_SHOT;
-		}
-		stat_inc(OAK_STAT_ENCAP);
-		return bpf_redirect(fib.ifindex, 0);
-	}
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		/* first packet to this peer: let the kernel resolve it */
-		stat_inc(OAK_STAT_ENCAP);
-		stat_inc(OAK_STAT_NEIGH);
-		return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
-	}
-	stat_inc(OAK_STAT_FIB_FAIL);
-	return TC_ACT_SHOT;
+	return fib_send(skb, cfg, node_ip, OAK_STAT_ENCAP);
 }
 
 /* Is this an oak tunnel datagram for this node? (checked on the uplink) */

@@ -57,6 +57,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } oak_ct_v1 SEC(".maps");
 
+/* (protocol, host port) on the node's underlay address -> instance, container port. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OAK_PORT_ENTRIES);
+	__type(key, struct oak_port_key);
+	__type(value, struct oak_port_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} oak_port_v1 SEC(".maps");
+
 /* The node's settings; entry 0. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -66,14 +75,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } oak_cfg_v1 SEC(".maps");
 
-/* One per-CPU counter per verdict (enum oak_stat). */
+/* One per-CPU counter per verdict (enum oak_stat); spare slots after them. */
+_Static_assert(OAK_STAT_MAX <= OAK_STAT_SLOTS, "oak_stats_v2 has OAK_STAT_SLOTS slots");
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, OAK_STAT_MAX);
+	__uint(max_entries, OAK_STAT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} oak_stats_v1 SEC(".maps");
+} oak_stats_v2 SEC(".maps");
 
 /* Unknown Service IPs, for the agent's table queries. */
 struct {
@@ -93,7 +103,7 @@ struct {
 
 static __always_inline void stat_inc(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&oak_stats_v1, &idx);
+	__u64 *v = bpf_map_lookup_elem(&oak_stats_v2, &idx);
 
 	if (v)
 		*v += 1;

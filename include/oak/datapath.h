@@ -5,7 +5,9 @@
  *
  * Map names carry a layout version (oak_<name>_vN). Whenever a struct below
  * changes, bump the version of every map that holds it, so an agent never
- * adopts a pinned map of the old layout.
+ * adopts a pinned map of the old layout. Padding that was always written as
+ * zero may become a field whose zero means what the old layout meant: the
+ * bytes are the same, an old pin reads right (oak_cfg.ports, oak_ct_val.port).
  *
  * All addresses and ports are in network byte order.
  */
@@ -28,6 +30,7 @@
 #define OAK_INST_ENTRIES    65536  /* Instance IPs known to a node */
 #define OAK_LOCAL_ENTRIES   4096   /* instance veths on one node */
 #define OAK_CT_ENTRIES	    262144 /* tracked flows (LRU) */
+#define OAK_PORT_ENTRIES    4096   /* host ports exposed on one node */
 #define OAK_EVENTS_BYTES    (256 * 1024)
 
 /* Map names (pinned under /sys/fs/bpf/oak/<node-id>/<name>). */
@@ -37,9 +40,10 @@
 #define OAK_MAP_LOCAL	"oak_local_v1"
 #define OAK_MAP_CT	"oak_ct_v1"
 #define OAK_MAP_CFG	"oak_cfg_v1"
-#define OAK_MAP_STATS	"oak_stats_v1"
+#define OAK_MAP_STATS	"oak_stats_v2"
 #define OAK_MAP_EVENTS	"oak_events_v1"
 #define OAK_MAP_MISS	"oak_miss_v1"
+#define OAK_MAP_PORT	"oak_port_v1"
 
 enum oak_policy {
 	OAK_POLICY_ROUND_ROBIN = 1,
@@ -102,9 +106,14 @@ struct oak_local {
  * creates two entries: the forward one (client Instance IP -> Service IP)
  * that pins the backend, and the reverse one (backend -> client Instance IP)
  * that restores the Service IP on replies.
+ *
+ * A flow from outside to an exposed port (oak_port_v1) creates one entry,
+ * OAK_CT_PORT: (instance's Instance IP, client, container port, client port)
+ * -> the node's address and host port its replies leave from.
  */
 #define OAK_CT_FORWARD 0
 #define OAK_CT_REVERSE 1
+#define OAK_CT_PORT    2
 
 struct oak_ct_key {
 	__be32 saddr;
@@ -117,8 +126,10 @@ struct oak_ct_key {
 };
 
 struct oak_ct_val {
-	__be32 addr; /* forward: backend Instance IP; reverse: the Service IP */
-	__u32 pad;
+	__be32 addr; /* forward: backend Instance IP; reverse: the Service IP;
+			port: the node's underlay address */
+	__be16 port; /* port: the host port; 0 otherwise */
+	__u16 pad;
 	__u64 last_seen_ns;
 };
 
@@ -129,10 +140,19 @@ struct oak_cfg {
 	__be32 svc_mask;      /* its mask, 255.255.0.0 */
 	__u32 uplink_ifindex; /* where tunnelled packets leave */
 	__u32 uplink_mtu;
-	__u32 pad;
+	/*
+	 * Entries in oak_port_v1, kept by the library (oak_dp_configure keeps
+	 * it too). 0: oak_from_inst and oak_from_uplink skip the port checks.
+	 */
+	__u32 ports;
 };
 
-/* oak_stats_v1 (per-CPU array): one counter per verdict. */
+/*
+ * oak_stats_v2 (per-CPU array of OAK_STAT_SLOTS): one counter per verdict.
+ * Slots beyond OAK_STAT_MAX are spare, so a new verdict keeps the layout.
+ */
+#define OAK_STAT_SLOTS 64
+
 enum oak_stat {
 	OAK_STAT_TRANSLATED,	 /* forward: Service IP -> backend */
 	OAK_STAT_REV_TRANSLATED, /* reply: backend -> Service IP */
@@ -154,13 +174,35 @@ enum oak_stat {
 	OAK_STAT_NEIGH,		 /* next hop unresolved: bpf_redirect_neigh */
 	OAK_STAT_PASS,		 /* not oak's traffic */
 	OAK_STAT_DROP,		 /* other drops (helper failures) */
+	OAK_STAT_PORT_DNAT,	 /* to an exposed host port: DNATed into the instance */
+	OAK_STAT_PORT_REPLY,	 /* an exposed port's reply: out of the uplink from the node */
+	OAK_STAT_PORT_NO_INST,	 /* exposed port whose instance is not here: dropped */
 	OAK_STAT_MAX,
 };
 
 #define OAK_STAT_NAMES                                                                             \
 	"translated", "rev_translated", "new_flow", "repick", "local", "encap", "decap_tc",        \
 	    "decap_xdp", "no_service", "no_backend", "malformed", "fragment", "unsupported",       \
-	    "spoofed", "too_big", "too_big_nodf", "fib_fail", "neigh", "pass", "drop"
+	    "spoofed", "too_big", "too_big_nodf", "fib_fail", "neigh", "pass", "drop",             \
+	    "port_dnat", "port_reply", "port_no_inst"
+
+/*
+ * oak_port_v1: host ports exposed on this node's underlay address
+ * (oak_cfg.node_ip), from an SLA's "port" ("6080:60/tcp"). A TCP or UDP
+ * packet from the uplink to node_ip:port goes to the instance's namespace
+ * address and container port; its replies leave from node_ip:port.
+ */
+struct oak_port_key {
+	__be16 port; /* host port */
+	__u8 proto;  /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+};
+
+struct oak_port_val {
+	__be32 inst_ip; /* a local instance (oak_inst_v1 says where it is) */
+	__be16 port;	/* container port */
+	__u16 pad;
+};
 
 /*
  * oak_events_v1 (ring buffer): the first packet to an unknown address in the

@@ -76,6 +76,34 @@ int oak_dp_service_del(struct oak_dp *dp, uint32_t svc_ip);
 /* Set the measured latency from this node to one backend of every service. */
 int oak_dp_set_latency(struct oak_dp *dp, uint32_t svc_ip, uint32_t inst_ip, uint32_t latency_us);
 
+/*
+ * Expose a container port of a local instance on the node's underlay address
+ * (one entry of an SLA "port", see include/oak/ports.h): TCP or UDP packets
+ * from the uplink to host_port go to the instance's container_port, and its
+ * replies leave from host_port. Ports in host order; proto IPPROTO_TCP or
+ * IPPROTO_UDP (else -EPROTONOSUPPORT). Adding the same mapping again is a
+ * no-op; a host port already mapped elsewhere, or the tunnel's UDP port, is
+ * -EADDRINUSE. The instance need not be set yet: until it is local, packets to
+ * the port are dropped and counted (port_no_inst).
+ */
+int oak_dp_port_add(struct oak_dp *dp, uint8_t proto, uint16_t host_port, uint32_t inst_ip,
+		    uint16_t container_port);
+/*
+ * Stop exposing host_port, and forget its flows' reply entries. inst_ip 0
+ * removes whoever has it; otherwise a port mapped to another instance is
+ * -EADDRINUSE and stays. A port not exposed is not an error.
+ */
+int oak_dp_port_del(struct oak_dp *dp, uint8_t proto, uint16_t host_port, uint32_t inst_ip);
+
+struct oak_dp_port {
+	uint8_t proto;
+	uint16_t host_port;	 /* host order */
+	uint32_t inst_ip;	 /* network order */
+	uint16_t container_port; /* host order */
+};
+/* The exposed ports (up to max, by protocol and host port); returns how many there are. */
+int oak_dp_port_list(struct oak_dp *dp, struct oak_dp_port *out, unsigned int max);
+
 /* Per-verdict counters summed over CPUs; out has OAK_STAT_MAX entries. */
 int oak_dp_stats(struct oak_dp *dp, uint64_t *out);
 const char *oak_dp_stat_name(unsigned int stat);

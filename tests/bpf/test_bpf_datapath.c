@@ -52,6 +52,7 @@
 #define ETH_HLEN 14
 #define IPH	 20
 #define OUTSZ	 9000
+#define L4OFF	 (ETH_HLEN + IPH)
 
 #define IP4(a, b, c, d) htonl(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 
@@ -93,7 +94,7 @@ static struct inst insts[NINST] = {
 struct env {
 	struct oak_tc *tc;
 	struct oak_xdp *xdp;
-	int svc, backend, inst, local, ct, cfg, stats, events;
+	int svc, backend, inst, local, ct, cfg, stats, events, port;
 	int p_inst, p_up, p_xdp;
 	int ncpu;
 	int up_ifindex;
@@ -211,6 +212,7 @@ struct spec {
 	uint8_t tos, ihl;  /* ihl 0: 5 */
 	uint8_t icmp_type;
 	bool udp_nocsum;
+	uint8_t tcp_flags; /* 0: PSH|ACK */
 	const uint8_t *smac, *dmac;
 };
 
@@ -271,7 +273,7 @@ static size_t build(uint8_t *buf, const struct spec *s)
 		memcpy(l4 + 2, &v, 2);
 		memcpy(l4 + 4, "\x01\x02\x03\x04\x0a\x0b\x0c\x0d", 8);
 		l4[12] = 5 << 4;
-		l4[13] = 0x18;
+		l4[13] = s->tcp_flags ? s->tcp_flags : 0x18;
 		l4[14] = l4[15] = 0xff;
 		c = htons(fold(sum16(pseudo(ip, IPPROTO_TCP, l4len), l4, l4len)));
 		memcpy(l4 + 16, &c, 2);
@@ -1261,6 +1263,17 @@ static int untouched(bool uplink, const uint8_t *pkt, size_t len, int stat)
 	return expect_stats(&r, stat, 1, -1);
 }
 
+/* run on from_inst of instance who; must come back OK, byte for byte */
+static int untouched_from(int who, const uint8_t *pkt, size_t len, int stat)
+{
+	static struct run r;
+
+	if (from_inst(who, pkt, len, &r) || expect_ret(&r, TC_ACT_OK) ||
+	    expect_bytes(r.out, r.len, pkt, len, "packet"))
+		return -1;
+	return expect_stats(&r, stat, 1, -1);
+}
+
 static int t_not_service(void)
 {
 	uint8_t pkt[512];
@@ -1599,6 +1612,348 @@ static int t_direct_instance(void)
 	return expect_bytes(r.out, r.len, want, wlen, "packet");
 }
 
+/* ---- exposed ports (lib/port.h) ---- */
+
+#define CLIENT_IP IP4(192, 168, 50, 7) /* outside the overlay, no neighbour entry */
+#define TCP_SYN	  0x02
+
+static int cfg_ports(uint32_t n)
+{
+	uint32_t zero = 0;
+	struct oak_cfg cfg;
+
+	if (bpf_map_lookup_elem(E.cfg, &zero, &cfg))
+		return -1;
+	cfg.ports = n;
+	return bpf_map_update_elem(E.cfg, &zero, &cfg, BPF_ANY);
+}
+
+static int port_put(uint8_t proto, uint16_t host, uint32_t inst_ip, uint16_t container)
+{
+	struct oak_port_key k = {.port = htons(host), .proto = proto};
+	struct oak_port_val v = {.inst_ip = inst_ip, .port = htons(container)};
+
+	return bpf_map_update_elem(E.port, &k, &v, BPF_ANY);
+}
+
+static int port_del(uint8_t proto, uint16_t host)
+{
+	struct oak_port_key k = {.port = htons(host), .proto = proto};
+
+	return bpf_map_delete_elem(E.port, &k);
+}
+
+/* The exposures every port case sees: 6080/tcp -> L1:60, 7000/udp -> L2:7001, 53/udp -> L3:53. */
+static int ports_on(void)
+{
+	if (port_put(IPPROTO_TCP, 6080, insts[L1].inst_ip, 60) ||
+	    port_put(IPPROTO_UDP, 7000, insts[L2].inst_ip, 7001) ||
+	    port_put(IPPROTO_UDP, 53, insts[L3].inst_ip, 53))
+		return fail("port_put");
+	return cfg_ports(3) ? fail("cfg") : 0;
+}
+
+static void ports_off(void)
+{
+	port_del(IPPROTO_TCP, 6080);
+	port_del(IPPROTO_UDP, 7000);
+	port_del(IPPROTO_UDP, 53);
+	cfg_ports(0);
+}
+
+/* a packet from a host on the underlay, arriving on the uplink */
+static struct spec from_outside(uint8_t proto, uint32_t client, uint16_t cport, uint16_t dport)
+{
+	struct spec s = mk(proto, client, NODE_IP, cport, dport);
+
+	s.smac = PEER_MAC;
+	s.dmac = UP_MAC;
+	return s;
+}
+
+static int port_ct_get(int who, uint32_t client, uint16_t cport, uint16_t iport, uint8_t proto,
+		       struct oak_ct_val *v)
+{
+	struct oak_ct_key k = {.saddr = insts[who].inst_ip,
+			       .daddr = client,
+			       .sport = htons(iport),
+			       .dport = htons(cport),
+			       .proto = proto,
+			       .dir = OAK_CT_PORT};
+
+	return bpf_map_lookup_elem(E.ct, &k, v);
+}
+
+/* DNAT into the instance: exact packet, checksums from scratch, the reply's CT entry. */
+static int check_port_in(const struct spec *s, int who, uint16_t iport)
+{
+	static struct run r;
+	uint8_t pkt[512], want[512];
+	struct spec w = *s;
+	struct oak_ct_val v;
+	size_t len = build(pkt, s), wlen;
+
+	if (from_uplink(pkt, len, &r) || expect_ret(&r, TC_ACT_REDIRECT) ||
+	    expect_stats(&r, OAK_STAT_PORT_DNAT, 1, -1))
+		return -1;
+	if (!ip_csum_ok(r.out + ETH_HLEN) || !l4_csum_ok(r.out + ETH_HLEN, r.len - ETH_HLEN))
+		return fail("checksums wrong after DNAT");
+	w.daddr = insts[who].ns_ip;
+	w.dport = iport;
+	w.dmac = insts[who].mac;
+	w.smac = insts[who].host_mac;
+	wlen = build(want, &w);
+	if (expect_bytes(r.out, r.len, want, wlen, "DNATed packet"))
+		return -1;
+	if (port_ct_get(who, s->saddr, s->sport, iport, s->proto, &v))
+		return fail("no OAK_CT_PORT entry (instance, client, container port, client port)");
+	if (v.addr != NODE_IP || v.port != htons(s->dport) || !v.last_seen_ns)
+		return fail("CT entry restores %s:%u, want %s:%u", ipstr(v.addr), ntohs(v.port),
+			    ipstr(NODE_IP), s->dport);
+	return 0;
+}
+
+static int t_port_tcp_syn(void)
+{
+	struct spec s = from_outside(IPPROTO_TCP, PEER_IP, 41000, 6080);
+	struct oak_ct_val v1, v2;
+	int rc;
+
+	if (ports_on())
+		return -1;
+	s.tcp_flags = TCP_SYN;
+	s.payload = 0;
+	rc = check_port_in(&s, L1, 60);
+	/* the next packet of the flow (ACK, odd payload) leaves the CT entry as it was */
+	if (!rc && port_ct_get(L1, PEER_IP, 41000, 60, IPPROTO_TCP, &v1) == 0) {
+		s.tcp_flags = 0;
+		s.payload = 33;
+		rc = check_port_in(&s, L1, 60);
+		if (!rc && (port_ct_get(L1, PEER_IP, 41000, 60, IPPROTO_TCP, &v2) ||
+			    v2.last_seen_ns != v1.last_seen_ns))
+			rc = fail("the flow's second packet rewrote its CT entry");
+	}
+	ports_off();
+	return rc;
+}
+
+static int t_port_udp(void)
+{
+	struct spec s = from_outside(IPPROTO_UDP, PEER_IP, 5353, 7000);
+	int rc;
+
+	if (ports_on())
+		return -1;
+	s.payload = 61;
+	rc = check_port_in(&s, L2, 7001);
+	if (!rc) {
+		/* checksum 0 (none) stays 0 */
+		s.sport = 5354;
+		s.udp_nocsum = true;
+		rc = check_port_in(&s, L2, 7001);
+	}
+	if (!rc) {
+		/* same host port on both sides */
+		s = from_outside(IPPROTO_UDP, PEER_IP, 5355, 53);
+		rc = check_port_in(&s, L3, 53);
+	}
+	ports_off();
+	return rc;
+}
+
+static int t_port_not_exposed(void)
+{
+	uint8_t pkt[512];
+	struct spec s = from_outside(IPPROTO_TCP, PEER_IP, 41001, 6081);
+	size_t len;
+	int rc;
+
+	if (ports_on())
+		return -1;
+	len = build(pkt, &s); /* a port nobody exposed */
+	rc = untouched(true, pkt, len, OAK_STAT_PASS);
+	s = from_outside(IPPROTO_UDP, PEER_IP, 41001, 6080); /* 6080 is exposed for TCP only */
+	len = build(pkt, &s);
+	rc = rc ?: untouched(true, pkt, len, OAK_STAT_PASS);
+	s = from_outside(IPPROTO_TCP, PEER_IP, 41001, 6080); /* to another address */
+	s.daddr = IP4(192, 168, 50, 9);
+	len = build(pkt, &s);
+	rc = rc ?: untouched(true, pkt, len, OAK_STAT_PASS);
+	s = from_outside(IPPROTO_TCP, PEER_IP, 41001, 6080); /* a fragment of it */
+	s.frag_off = 0x2000;
+	len = build(pkt, &s);
+	rc = rc ?: untouched(true, pkt, len, OAK_STAT_PASS);
+	s = from_outside(IPPROTO_ICMP, PEER_IP, 6080, 6080); /* ICMP: no ports */
+	len = build(pkt, &s);
+	rc = rc ?: untouched(true, pkt, len, OAK_STAT_PASS);
+	ports_off();
+	return rc;
+}
+
+static int t_port_removed(void)
+{
+	uint8_t pkt[512];
+	struct spec s = from_outside(IPPROTO_TCP, PEER_IP, 41002, 6080);
+	size_t len = build(pkt, &s);
+	int rc;
+
+	if (ports_on())
+		return -1;
+	rc = check_port_in(&s, L1, 60);
+	port_del(IPPROTO_TCP, 6080);
+	rc = rc ?: untouched(true, pkt, len, OAK_STAT_PASS);
+	ports_off();
+	return rc;
+}
+
+static int t_port_gate_off(void)
+{
+	uint8_t pkt[512];
+	struct spec s = from_outside(IPPROTO_TCP, PEER_IP, 41003, 6080);
+	size_t len = build(pkt, &s);
+	int rc;
+
+	if (ports_on())
+		return -1;
+	cfg_ports(0); /* mapping present, count 0: the programs do not look */
+	rc = untouched(true, pkt, len, OAK_STAT_PASS);
+	ports_off();
+	return rc;
+}
+
+static int t_port_no_inst(void)
+{
+	static struct run r;
+	uint8_t pkt[512];
+	struct spec s = from_outside(IPPROTO_TCP, PEER_IP, 41004, 6090);
+	size_t len = build(pkt, &s);
+	int rc;
+
+	if (ports_on() || port_put(IPPROTO_TCP, 6090, insts[R1].inst_ip, 90) ||
+	    port_put(IPPROTO_TCP, 6091, IP4(10, 30, 9, 9), 90))
+		return fail("port_put");
+	rc = from_uplink(pkt, len, &r) || expect_ret(&r, TC_ACT_SHOT) ||
+		     expect_stats(&r, OAK_STAT_PORT_NO_INST, 1, -1)
+		 ? -1
+		 : 0;
+	if (!rc) {
+		s.dport = 6091; /* an instance this node does not know at all */
+		len = build(pkt, &s);
+		rc = from_uplink(pkt, len, &r) || expect_ret(&r, TC_ACT_SHOT) ||
+			     expect_stats(&r, OAK_STAT_PORT_NO_INST, 1, -1)
+			 ? -1
+			 : 0;
+	}
+	port_del(IPPROTO_TCP, 6090);
+	port_del(IPPROTO_TCP, 6091);
+	ports_off();
+	return rc;
+}
+
+/* DNAT a request from client, then send the instance's reply through oak_from_inst. */
+static int port_reply_run(uint8_t proto, uint32_t client, uint16_t cport, uint16_t hport, int who,
+			  uint16_t iport, struct spec *rs, struct run *r)
+{
+	uint8_t pkt[512];
+	struct spec s = from_outside(proto, client, cport, hport);
+	size_t len;
+
+	if (check_port_in(&s, who, iport))
+		return -1;
+	*rs = mk(proto, insts[who].ns_ip, client, iport, cport);
+	rs->smac = insts[who].mac;
+	rs->payload = 45;
+	len = build(pkt, rs);
+	return from_inst(who, pkt, len, r);
+}
+
+static int check_port_reply(uint8_t proto, uint16_t hport, int who, uint16_t iport)
+{
+	static struct run r;
+	uint8_t want[512];
+	struct spec rs, w;
+	size_t wlen;
+
+	if (port_reply_run(proto, PEER_IP, 42000 + proto, hport, who, iport, &rs, &r) ||
+	    expect_ret(&r, TC_ACT_REDIRECT) || expect_stats(&r, OAK_STAT_PORT_REPLY, 1, -1))
+		return -1;
+	if (!ip_csum_ok(r.out + ETH_HLEN) || !l4_csum_ok(r.out + ETH_HLEN, r.len - ETH_HLEN))
+		return fail("checksums wrong on the reply");
+	/* from the address and port the client dialled; MACs from the FIB; TTL as sent */
+	w = rs;
+	w.saddr = NODE_IP;
+	w.sport = hport;
+	w.dmac = PEER_MAC;
+	w.smac = UP_MAC;
+	wlen = build(want, &w);
+	return expect_bytes(r.out, r.len, want, wlen, "reply");
+}
+
+static int t_port_reply_tcp(void)
+{
+	int rc = ports_on() ?: check_port_reply(IPPROTO_TCP, 6080, L1, 60);
+
+	ports_off();
+	return rc;
+}
+
+static int t_port_reply_udp(void)
+{
+	int rc = ports_on() ?: check_port_reply(IPPROTO_UDP, 7000, L2, 7001);
+
+	ports_off();
+	return rc;
+}
+
+/* a client with no neighbour entry yet: the kernel resolves it (bpf_redirect_neigh) */
+static int t_port_reply_neigh(void)
+{
+	static struct run r;
+	struct spec rs;
+	int rc = ports_on();
+
+	if (!rc && (port_reply_run(IPPROTO_TCP, CLIENT_IP, 43000, 6080, L1, 60, &rs, &r) ||
+		    expect_ret(&r, TC_ACT_REDIRECT) ||
+		    expect_stats(&r, OAK_STAT_PORT_REPLY, 1, OAK_STAT_NEIGH, 1, -1)))
+		rc = -1;
+	if (!rc &&
+	    (get32(r.out + ETH_HLEN + 12) != NODE_IP || get16h(r.out + L4OFF) != 6080 ||
+	     !ip_csum_ok(r.out + ETH_HLEN) || !l4_csum_ok(r.out + ETH_HLEN, r.len - ETH_HLEN)))
+		rc = fail("reply not from %s:6080 with valid checksums", ipstr(NODE_IP));
+	ports_off();
+	return rc;
+}
+
+/* what an instance sends outside that is no tracked reply is the kernel's */
+static int t_port_reply_untracked(void)
+{
+	uint8_t pkt[512];
+	struct spec s = from_outside(IPPROTO_TCP, PEER_IP, 44000, 6080), rs;
+	size_t len;
+	int rc = ports_on();
+
+	rc = rc ?: check_port_in(&s, L1, 60);
+	/* another client port, another container port, another protocol */
+	rs = mk(IPPROTO_TCP, insts[L1].ns_ip, PEER_IP, 60, 44001);
+	rs.smac = insts[L1].mac;
+	len = build(pkt, &rs);
+	rc = rc ?: untouched_from(L1, pkt, len, OAK_STAT_PASS);
+	rs = mk(IPPROTO_TCP, insts[L1].ns_ip, PEER_IP, 61, 44000);
+	rs.smac = insts[L1].mac;
+	len = build(pkt, &rs);
+	rc = rc ?: untouched_from(L1, pkt, len, OAK_STAT_PASS);
+	rs = mk(IPPROTO_UDP, insts[L1].ns_ip, PEER_IP, 60, 44000);
+	rs.smac = insts[L1].mac;
+	len = build(pkt, &rs);
+	rc = rc ?: untouched_from(L1, pkt, len, OAK_STAT_PASS);
+	/* the right tuple, from another instance's veth (its address is not L1's) */
+	rs = mk(IPPROTO_TCP, insts[L1].ns_ip, PEER_IP, 60, 44000);
+	len = build(pkt, &rs);
+	rc = rc ?: untouched_from(L2, pkt, len, OAK_STAT_PASS);
+	ports_off();
+	return rc;
+}
+
 /* ================= bench ================= */
 
 static double bench_runs(int prog, int ifindex, uint8_t *pkt, size_t len, int n,
@@ -1639,6 +1994,14 @@ static void vary_ports(uint8_t *pkt, int i)
 	/* TCP checksum from scratch is not needed for the datapath's incremental update */
 }
 
+/* a new flow per run from the same client: only its source port changes */
+static void vary_sport(uint8_t *pkt, int i)
+{
+	uint16_t v = htons(1024 + i % 60000);
+
+	memcpy(pkt + ETH_HLEN + IPH, &v, 2);
+}
+
 static uint32_t bench_svcs[20000];
 static int bench_nsvcs;
 
@@ -1677,6 +2040,7 @@ static int bench(void)
 	size_t len, tlen;
 	struct be b[3] = {{insts[R1].inst_ip, 0}, {insts[R2].inst_ip, 0}, {insts[R3].inst_ip, 0}};
 	double enc10, enc100k, dec, est, pass, rep_enc, rep_dec;
+	double pdnat, pdnat_est, preply, pass_ports, up_pass, up_pass_ports;
 	int rv_enc, rv_dec, n;
 
 	/* 10 services */
@@ -1734,6 +2098,40 @@ static int bench(void)
 	len = build(pkt, &s);
 	pass = bench_runs(E.p_inst, insts[C].ifindex, pkt, len, N, NULL, TC_ACT_OK);
 
+	/* exposed ports: DNAT (new flow per run, then one flow), reply, pass paths */
+	{
+		struct run r;
+		struct spec q, rs;
+		uint8_t pin[256];
+		size_t plen;
+
+		ct_flush();
+		if (ports_on())
+			return -1;
+		q = from_outside(IPPROTO_TCP, PEER_IP, 1, 6080);
+		q.payload = 64;
+		plen = build(pin, &q);
+		pdnat = bench_runs(E.p_up, E.up_ifindex, pin, plen, N, vary_sport, TC_ACT_REDIRECT);
+		plen = build(pin, &q);
+		pdnat_est = bench_runs(E.p_up, E.up_ifindex, pin, plen, N, NULL, TC_ACT_REDIRECT);
+		from_uplink(pin, plen, &r);
+		rs = mk(IPPROTO_TCP, insts[L1].ns_ip, PEER_IP, 60, 1);
+		rs.smac = insts[L1].mac;
+		rs.payload = 64;
+		plen = build(pin, &rs);
+		preply =
+		    bench_runs(E.p_inst, insts[L1].ifindex, pin, plen, N, NULL, TC_ACT_REDIRECT);
+		s = mk(IPPROTO_TCP, insts[C].ns_ip, IP4(8, 8, 8, 8), 1, 80);
+		len = build(pkt, &s);
+		pass_ports = bench_runs(E.p_inst, insts[C].ifindex, pkt, len, N, NULL, TC_ACT_OK);
+		q = from_outside(IPPROTO_TCP, PEER_IP, 1, 22); /* the node's own traffic */
+		plen = build(pin, &q);
+		up_pass_ports = bench_runs(E.p_up, E.up_ifindex, pin, plen, N, NULL, TC_ACT_OK);
+		ports_off();
+		up_pass = bench_runs(E.p_up, E.up_ifindex, pin, plen, N, NULL, TC_ACT_OK);
+		ct_flush();
+	}
+
 	printf("BENCH translate_encap_ns_10=%.0f translate_encap_ns_100k=%.0f decap_ns=%.0f\n",
 	       enc10, enc100k, dec);
 	printf("BENCH-detail svc_entries=%d new_flow_per_run=yes runs=%d established_encap_ns=%.0f "
@@ -1745,6 +2143,10 @@ static int bench(void)
 	    "# with repeat=100000 the kernel reruns the same skb, already encapsulated or\n"
 	    "# decapsulated by the first run, so those figures time the pass path (verdict 0).\n",
 	    N);
+	printf("BENCH-port port_dnat_new_flow_ns=%.0f port_dnat_established_ns=%.0f "
+	       "port_reply_ns=%.0f inst_pass_with_ports_ns=%.0f uplink_pass_ns=%.0f "
+	       "uplink_pass_with_ports_ns=%.0f\n",
+	       pdnat, pdnat_est, preply, pass_ports, up_pass, up_pass_ports);
 	return 0;
 }
 
@@ -1860,8 +2262,9 @@ static int setup_bpf(void)
 	E.local = bpf_map__fd(E.tc->maps.oak_local_v1);
 	E.ct = bpf_map__fd(E.tc->maps.oak_ct_v1);
 	E.cfg = bpf_map__fd(E.tc->maps.oak_cfg_v1);
-	E.stats = bpf_map__fd(E.tc->maps.oak_stats_v1);
+	E.stats = bpf_map__fd(E.tc->maps.oak_stats_v2);
 	E.events = bpf_map__fd(E.tc->maps.oak_events_v1);
+	E.port = bpf_map__fd(E.tc->maps.oak_port_v1);
 	E.p_inst = bpf_program__fd(E.tc->progs.oak_from_inst);
 	E.p_up = bpf_program__fd(E.tc->progs.oak_from_uplink);
 	E.p_xdp = bpf_program__fd(E.xdp->progs.oak_xdp_decap);
@@ -1959,6 +2362,17 @@ static const struct tcase cases[] = {
     {"too-big packet without DF to a remote backend: dropped, counted", t_too_big_nodf},
     {"large packet to a local backend is not subject to the tunnel MTU", t_too_big_local},
     {"an Instance IP dialled directly: source translated, delivered", t_direct_instance},
+    {"TCP SYN to an exposed port: DNAT into the instance, checksums, CT entry once",
+     t_port_tcp_syn},
+    {"UDP to exposed ports (checksum 0 kept, same port both sides): DNAT", t_port_udp},
+    {"not exposed (port, protocol, address, fragment, ICMP): untouched, pass", t_port_not_exposed},
+    {"a removed mapping: the next packet to it passes untouched", t_port_removed},
+    {"mapping present but cfg.ports 0: the uplink does not look", t_port_gate_off},
+    {"exposed port of an instance not local here: dropped, port_no_inst", t_port_no_inst},
+    {"TCP reply from an exposed port: source node IP:host port, FIB MACs", t_port_reply_tcp},
+    {"UDP reply from an exposed port: source node IP:host port, FIB MACs", t_port_reply_udp},
+    {"reply to a client with no neighbour yet: bpf_redirect_neigh, counted", t_port_reply_neigh},
+    {"an instance's untracked packets outside the overlay: untouched", t_port_reply_untracked},
 };
 
 int main(int argc, char **argv)
