@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * oak-node: the node agent. One thread, one poll loop over the cluster bus,
- * the datapath's miss ring buffer, a 1 s timer, signals and a pidfd per
- * instance. It registers and reports resources, runs instances (runtimes,
+ * oak-node: the node agent. One thread on the shared event loop
+ * (oak/daemon.h): the cluster bus, the datapath's miss ring buffer, the
+ * probe socket, a pidfd per instance and a 1 s tick. It registers and reports resources, runs instances (runtimes,
  * namespaces, cgroups), programs the datapath from the cluster's tables,
  * and keeps instance records so that a restarted agent adopts what runs.
  */
@@ -19,11 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/timerfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,7 +37,6 @@
 #include "sys.h"
 
 #define OAK_NODE_VERSION "0.1.0"
-#define MAX_POLL	 (8 + 4096)
 
 static const struct oak_cfg_key keys[] = {
     {"node_id", OAK_CFG_STR, NULL, "node id, unique in the cluster (default: hostname)"},
@@ -82,22 +79,6 @@ static const struct oak_cfg_key keys[] = {
     {"containerd_namespace", OAK_CFG_STR, "oak", "containerd namespace of oak's containers"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
-
-int64_t oak_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void publish_node(struct oak_node *n, const char *suffix, char *payload, bool retain)
 {
@@ -166,7 +147,7 @@ static void report_state(struct oak_node *n, struct oak_instance *in)
 	snprintf(m.namespace_ip, sizeof(m.namespace_ip), "%s", in->ns_ip);
 	snprintf(m.reason, sizeof(m.reason), "%s", in->reason);
 	m.exit_code = in->exit_code;
-	m.timestamp_ms = wall_ms();
+	m.timestamp_ms = oak_wall_ms();
 	publish_node(n, OAK_T_JOB, oak_msg_instance_state_encode(&m), false);
 }
 
@@ -259,7 +240,7 @@ static void send_info(struct oak_node *n)
 	uint32_t cpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 
 	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
-	m.timestamp_ms = wall_ms();
+	m.timestamp_ms = oak_wall_ms();
 	m.cpu_percent = n->cpu_percent;
 	m.vcpus = cpus;
 	m.vcpus_free = cpus * (100.0 - n->cpu_percent) / 100.0;
@@ -292,7 +273,7 @@ static void send_info(struct oak_node *n)
 	n->rep_mem = m.memory_percent;
 	n->rep_insts = m.instances;
 	n->rep_gpus = m.gpus;
-	n->last_report_ms = oak_now_ms();
+	n->last_report_ms = oak_mono_ms();
 	oak_log(DEBUG, "report: cpu %.1f%% mem %.1f%% of %lld MB, %u instances", m.cpu_percent,
 		m.memory_percent, (long long)m.memory_mb, m.instances);
 	publish_node(n, OAK_T_INFORMATION, oak_msg_node_info_encode(&m), false);
@@ -305,7 +286,7 @@ static void send_usage(struct oak_node *n)
 	size_t k = 0;
 
 	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
-	m.timestamp_ms = wall_ms();
+	m.timestamp_ms = oak_wall_ms();
 	for (struct oak_instance *in = n->insts; in && k < OAK_MSG_MAX_JOBS; in = in->next) {
 		int64_t mem;
 
@@ -321,7 +302,7 @@ static void send_usage(struct oak_node *n)
 	}
 	m.jobs = e;
 	m.n_jobs = k;
-	n->last_usage_ms = oak_now_ms();
+	n->last_usage_ms = oak_mono_ms();
 	publish_node(n, OAK_T_JOBS_RESOURCES, oak_msg_job_usage_encode(&m), false);
 }
 
@@ -332,7 +313,7 @@ static bool connected(struct oak_node *n)
 
 static void maybe_report(struct oak_node *n)
 {
-	int64_t now = oak_now_ms(), iv = oak_config_int(n->cfg, "report_interval") * 1000;
+	int64_t now = oak_mono_ms(), iv = oak_config_int(n->cfg, "report_interval") * 1000;
 	double memp = n->mem.total_mb ? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) /
 					    (double)n->mem.total_mb
 				      : 0;
@@ -510,7 +491,7 @@ static void update_latencies(struct oak_node *n)
 /* Probe the nodes that host instances of the services this node uses. */
 static void probe_tick(struct oak_node *n)
 {
-	int64_t now = oak_now_ms();
+	int64_t now = oak_mono_ms();
 	char a[INET_ADDRSTRLEN];
 	enum oak_peer_state st;
 	uint32_t ip, rtt;
@@ -687,7 +668,7 @@ static void interests_load(struct oak_node *n)
 			if (!st || oak_instance_state_parse(st, &it->inst[k].state))
 				it->inst[k].state = OAK_INSTANCE_FAILED;
 		}
-		it->last_used_ms = oak_now_ms();
+		it->last_used_ms = oak_mono_ms();
 		it->next = n->interests;
 		n->interests = it;
 		oak_log(INFO, "interest: %s kept from %s", it->job, path);
@@ -706,7 +687,7 @@ static struct oak_interest *interest_get(struct oak_node *n, const char *job)
 	if (!it)
 		return NULL;
 	snprintf(it->job, sizeof(it->job), "%s", job);
-	it->last_used_ms = oak_now_ms();
+	it->last_used_ms = oak_mono_ms();
 	it->next = n->interests;
 	n->interests = it;
 	job_topic(job, topic, sizeof(topic));
@@ -795,7 +776,7 @@ static void on_table(struct oak_bus *bus, const char *topic, const void *p, size
 	it->inst = ni;
 	it->n_inst = t.n_instances;
 	it->have_table = true;
-	it->last_used_ms = oak_now_ms();
+	it->last_used_ms = oak_mono_ms();
 	snprintf(it->service_id, sizeof(it->service_id), "%s", t.service_id);
 	if (t.rr_ip[0])
 		it->rr_ip = ip4(t.rr_ip);
@@ -814,7 +795,7 @@ out:
 static void on_miss(void *ctx, uint32_t addr, uint32_t src_inst)
 {
 	struct oak_node *n = ctx;
-	int64_t now = oak_now_ms();
+	int64_t now = oak_mono_ms();
 	size_t slot = 0, sz = sizeof(n->asked) / sizeof(n->asked[0]);
 	char a[INET_ADDRSTRLEN];
 
@@ -866,7 +847,7 @@ static void mark_used_interests(struct oak_node *n, int64_t idle_ms)
 
 static void check_interests(struct oak_node *n)
 {
-	int64_t now = oak_now_ms(), idle = oak_config_int(n->cfg, "interest_idle") * 1000;
+	int64_t now = oak_mono_ms(), idle = oak_config_int(n->cfg, "interest_idle") * 1000;
 	struct oak_interest *it, *next;
 
 	if (now - n->last_idle_check_ms < 2000)
@@ -887,6 +868,39 @@ static void check_interests(struct oak_node *n)
 }
 
 /* ------------------------------------------------------------ instances */
+
+static void on_exit_of(struct oak_node *n, struct oak_instance *in);
+
+/* An instance's pidfd became readable: its process ended. */
+static void on_pidfd(struct oak_loop *l, int fd, unsigned events, void *arg)
+{
+	struct oak_node *n = arg;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	/* the pidfd of the process that really ended, not a new one that
+	 * got the same number within this loop turn */
+	if (poll(&p, 1, 0) != 1)
+		return;
+	for (struct oak_instance *in = n->insts; in; in = in->next)
+		if (in->pidfd == fd) {
+			on_exit_of(n, in);
+			return;
+		}
+}
+
+static void watch_process(struct oak_node *n, struct oak_instance *in)
+{
+	if (in->pidfd >= 0 && oak_loop_add_fd(n->loop, in->pidfd, OAK_EV_READ, on_pidfd, n))
+		oak_log(WARN, "instance %s.%u: cannot watch pid %d", in->d.job_name,
+			in->d.instance_number, (int)in->pid);
+}
+
+/* before anything closes the pidfd */
+static void unwatch_process(struct oak_node *n, struct oak_instance *in)
+{
+	if (in->pidfd >= 0)
+		oak_loop_del_fd(n->loop, in->pidfd);
+}
 
 static int dp_local(struct oak_node *n, struct oak_instance *in, char *err, size_t errlen)
 {
@@ -919,6 +933,7 @@ static void teardown(struct oak_node *n, struct oak_instance *in)
 	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
 	int ifindex = in->veth[0] ? (int)if_nametoindex(in->veth) : 0;
 
+	unwatch_process(n, in);
 	if (rt) /* with no process too: a runtime may hold more (a stopped container) */
 		rt->stop(&n->env, in, (int)oak_config_int(n->cfg, "stop_timeout_ms"));
 	if (n->dp) {
@@ -937,6 +952,7 @@ static void instance_free(struct oak_node *n, struct oak_instance *in)
 			*pp = in->next;
 			break;
 		}
+	unwatch_process(n, in);
 	if (in->pidfd >= 0)
 		close(in->pidfd);
 	oak_msg_deploy_free(&in->d);
@@ -975,8 +991,9 @@ static int start_process(struct oak_node *n, struct oak_instance *in)
 		snprintf(in->reason, sizeof(in->reason), "%.255s", err);
 		return -1;
 	}
-	in->started_ms = oak_now_ms();
+	in->started_ms = oak_mono_ms();
 	in->restart_at_ms = 0;
+	watch_process(n, in);
 	oak_log(INFO, "instance %s.%u: pid %d in %s", in->d.job_name, in->d.instance_number,
 		(int)in->pid, in->netns);
 	return 0;
@@ -1138,10 +1155,8 @@ static void on_exit_of(struct oak_node *n, struct oak_instance *in)
 			snprintf(why, sizeof(why), "process %d ended (exit code unknown)",
 				 (int)in->pid);
 	}
-	close(in->pidfd);
-	in->pidfd = -1;
-	in->pid = 0;
-	in->pid_start = 0;
+	unwatch_process(n, in);
+	oak_proc_forget(in);
 	in->exit_code = code;
 	if (in->d.one_shot && code == 0) {
 		finish(n, in, OAK_INSTANCE_COMPLETED, why);
@@ -1155,7 +1170,7 @@ static void on_exit_of(struct oak_node *n, struct oak_instance *in)
 		return;
 	}
 	in->restart_at_ms =
-	    oak_now_ms() +
+	    oak_mono_ms() +
 	    oak_restart_backoff_ms(in->restarts,
 				   (unsigned)oak_config_int(n->cfg, "restart_backoff_ms"), 60000);
 	in->restarts++;
@@ -1166,7 +1181,7 @@ static void on_exit_of(struct oak_node *n, struct oak_instance *in)
 
 static void restart_due(struct oak_node *n)
 {
-	int64_t now = oak_now_ms();
+	int64_t now = oak_mono_ms();
 	struct oak_instance *in, *next;
 
 	for (in = n->insts; in; in = next) {
@@ -1238,10 +1253,11 @@ static void adopt_records(struct oak_node *n)
 		if (rt && in->pid && rt->alive(&n->env, in) && oak_net_exists(in)) {
 			char derr[128];
 
-			in->pidfd = (int)syscall(SYS_pidfd_open, in->pid, 0);
+			in->pidfd = oak_pidfd_open(in->pid);
 			in->adopted = true;
-			in->started_ms = oak_now_ms();
+			in->started_ms = oak_mono_ms();
 			in->state = OAK_INSTANCE_RUNNING;
+			watch_process(n, in);
 			if (dp_local(n, in, derr, sizeof(derr)))
 				oak_log(WARN, "adopt %s: %s", e->d_name, derr);
 			oak_log(INFO, "instance %s.%u: adopted (pid %d, %s)", in->d.job_name,
@@ -1252,7 +1268,7 @@ static void adopt_records(struct oak_node *n)
 				in->d.job_name, in->d.instance_number);
 			in->pid = 0;
 			in->state = OAK_INSTANCE_FAILED;
-			in->restart_at_ms = oak_now_ms();
+			in->restart_at_ms = oak_mono_ms();
 			in->restarts++;
 			snprintf(in->reason, sizeof(in->reason), "process ended while agent down");
 		} else {
@@ -1351,6 +1367,14 @@ static int if_mtu(const char *ifname)
 	return mtu;
 }
 
+/* misses: the kernel saw an address it has no entry for */
+static void on_dp_events(struct oak_loop *l, int fd, unsigned events, void *arg)
+{
+	struct oak_node *n = arg;
+
+	oak_dp_events_poll(n->dp, 0);
+}
+
 static int setup_datapath(struct oak_node *n)
 {
 	const char *up = oak_config_str(n->cfg, "uplink"),
@@ -1390,6 +1414,8 @@ static int setup_datapath(struct oak_node *n)
 		return -1;
 	}
 	n->dp_fd = oak_dp_events_fd(n->dp, on_miss, n);
+	if (n->dp_fd >= 0 && oak_loop_add_fd(n->loop, n->dp_fd, OAK_EV_READ, on_dp_events, n))
+		oak_log(WARN, "datapath: cannot watch the miss ring buffer");
 	oak_log(INFO, "datapath: %s maps %s, uplink %s decap at %s", n->id,
 		oak_dp_adopted(n->dp) ? "adopted" : "created", up,
 		chosen == OAK_UPLINK_XDP ? "xdp" : "tc");
@@ -1444,94 +1470,39 @@ static void read_boot_id(struct oak_node *n)
 	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
 
 	if (!f || !fgets(n->boot_id, sizeof(n->boot_id), f))
-		snprintf(n->boot_id, sizeof(n->boot_id), "%lld-%d", (long long)wall_ms(),
+		snprintf(n->boot_id, sizeof(n->boot_id), "%lld-%d", (long long)oak_wall_ms(),
 			 (int)getpid());
 	if (f)
 		fclose(f);
 	n->boot_id[strcspn(n->boot_id, "\n")] = '\0';
 }
 
-static int loop(struct oak_node *n)
+/* replies and requests from peers */
+static void on_probe(struct oak_loop *l, int fd, unsigned events, void *arg)
 {
-	struct pollfd pf[MAX_POLL];
-	struct oak_instance *owners[MAX_POLL];
+	struct oak_node *n = arg;
 
-	while (!n->stop) {
-		int np = 0, busfd = oak_bus_fd(n->bus), ibus = -1, idp = -1, iprobe = -1, itim,
-		    isig, rc;
-		bool rd = false, wr = false;
+	if (oak_probe_recv(n->probe) > 0)
+		update_latencies(n);
+}
 
-		itim = np;
-		pf[np++] = (struct pollfd){.fd = n->timer_fd, .events = POLLIN};
-		isig = np;
-		pf[np++] = (struct pollfd){.fd = n->sig_fd, .events = POLLIN};
-		if (busfd >= 0) {
-			ibus = np;
-			pf[np++] = (struct pollfd){
-			    .fd = busfd,
-			    .events = POLLIN | (oak_bus_want_write(n->bus) ? POLLOUT : 0)};
-		}
-		if (n->dp_fd >= 0) {
-			idp = np;
-			pf[np++] = (struct pollfd){.fd = n->dp_fd, .events = POLLIN};
-		}
-		if (n->probe) {
-			iprobe = np;
-			pf[np++] = (struct pollfd){.fd = oak_probe_fd(n->probe), .events = POLLIN};
-		}
-		for (struct oak_instance *in = n->insts; in && np < MAX_POLL; in = in->next)
-			if (in->pidfd >= 0) {
-				owners[np] = in;
-				pf[np++] = (struct pollfd){.fd = in->pidfd, .events = POLLIN};
-			}
-		rc = poll(pf, (nfds_t)np, oak_bus_timeout_ms(n->bus));
-		if (rc < 0 && errno != EINTR) {
-			oak_log(ERROR, "poll: %s", strerror(errno));
-			return -1;
-		}
-		if (rc > 0 && ibus >= 0) {
-			rd = pf[ibus].revents & (POLLIN | POLLHUP | POLLERR);
-			wr = pf[ibus].revents & POLLOUT;
-		}
-		oak_bus_process(n->bus, rd, wr);
-		if (rc > 0 && idp >= 0 && pf[idp].revents)
-			oak_dp_events_poll(n->dp, 0);
-		if (rc > 0 && iprobe >= 0 && pf[iprobe].revents && oak_probe_recv(n->probe) > 0)
-			update_latencies(n);
-		if (rc > 0 && pf[isig].revents) {
-			struct signalfd_siginfo si;
+/* the parts that work on time, in this order every second */
+static int64_t tick(struct oak_loop *l, void *arg)
+{
+	struct oak_node *n = arg;
 
-			if (read(n->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-				oak_log(INFO, "signal %u: stopping (instances keep running)",
-					si.ssi_signo);
-				n->stop = true;
-			}
-		}
-		if (rc > 0)
-			for (int i = 0; i < np; i++) {
-				if (i == itim || i == isig || i == ibus || i == idp ||
-				    i == iprobe || !pf[i].revents)
-					continue;
-				/* the owner may have gone in an earlier callback */
-				for (struct oak_instance *in = n->insts; in; in = in->next)
-					if (in == owners[i] && in->pidfd == pf[i].fd) {
-						on_exit_of(n, in);
-						break;
-					}
-			}
-		if (rc > 0 && pf[itim].revents) {
-			uint64_t ticks;
+	heartbeat_tick(n);
+	restart_due(n);
+	maybe_report(n);
+	check_interests(n);
+	probe_tick(n);
+	return 1000;
+}
 
-			if (read(n->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-				oak_log(WARN, "timerfd: %s", strerror(errno));
-			heartbeat_tick(n);
-			restart_due(n);
-			maybe_report(n);
-			check_interests(n);
-			probe_tick(n);
-		}
-	}
-	return 0;
+static void on_signal(struct oak_loop *l, int signo, void *arg)
+{
+	oak_log(INFO, "signal %d: stopping (instances keep running)", signo);
+	oak_loop_stop(l);
 }
 
 int main(int argc, char **argv)
@@ -1545,8 +1516,6 @@ int main(int argc, char **argv)
 	const char *s;
 	enum oak_log_level lvl;
 	struct utsname un;
-	struct itimerspec its = {{1, 0}, {1, 0}};
-	sigset_t mask;
 	int rc;
 
 	oak_log_init("oak-node", OAK_LOG_INFO);
@@ -1603,21 +1572,13 @@ int main(int argc, char **argv)
 	pick_runtimes(n);
 	read_boot_id(n);
 	sample_resources(n);
-	n->cpu_prev_ms = oak_now_ms();
+	n->cpu_prev_ms = oak_mono_ms();
 	n->dp_fd = -1;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	n->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (n->sig_fd < 0 || n->timer_fd < 0 || timerfd_settime(n->timer_fd, 0, &its, NULL)) {
-		oak_log(ERROR, "signalfd/timerfd: %s", strerror(errno));
+	n->loop = oak_loop_new();
+	if (!n->loop)
 		return 1;
-	}
+	oak_loop_on_signal(n->loop, on_signal, n);
 	if (setup_datapath(n))
 		return 1;
 	if (oak_config_int(n->cfg, "probe_interval") > 0) {
@@ -1627,6 +1588,9 @@ int main(int argc, char **argv)
 				"probes: cannot bind %s:%d: %s; closest IPs rank local "
 				"backends first, remote ones unmeasured",
 				n->node_ip, OAK_PROBE_PORT, strerror(errno));
+		else if (oak_loop_add_fd(n->loop, oak_probe_fd(n->probe), OAK_EV_READ, on_probe,
+					 n))
+			oak_log(WARN, "probes: cannot watch the probe socket");
 	}
 
 	heartbeat_start(n);
@@ -1636,15 +1600,8 @@ int main(int argc, char **argv)
 	snprintf(will.boot_id, sizeof(will.boot_id), "%.39s", n->boot_id);
 	will_payload = oak_msg_status_encode(&will);
 	oak_topic_node(will_topic, sizeof(will_topic), n->id, OAK_T_STATUS);
-	bo.host = oak_config_str(n->cfg, "broker_host");
-	bo.port = (int)oak_config_int(n->cfg, "broker_port");
+	oak_bus_opts_from_config(&bo, n->cfg, "broker_");
 	bo.client_id = n->id;
-#define OPT(k) (*oak_config_str(n->cfg, k) ? oak_config_str(n->cfg, k) : NULL)
-	bo.username = OPT("broker_username");
-	bo.password = OPT("broker_password");
-	bo.cafile = OPT("broker_cafile");
-	bo.certfile = OPT("broker_certfile");
-	bo.keyfile = OPT("broker_keyfile");
 	bo.keepalive_s = (int)oak_config_int(n->cfg, "keepalive");
 	bo.clean_session = true;
 	bo.will_topic = will_topic;
@@ -1658,7 +1615,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	oak_bus_on_state(n->bus, on_bus_state, n);
-	if (subscribe_all(n)) {
+	if (subscribe_all(n) || oak_loop_add_bus(n->loop, n->bus)) {
 		oak_log(ERROR, "bus: cannot subscribe");
 		return 1;
 	}
@@ -1671,8 +1628,12 @@ int main(int argc, char **argv)
 			oak_bus_subscribe(n->bus, topic, on_table, n);
 	}
 	adopt_records(n);
+	if (oak_loop_add_timer(n->loop, 1000, tick, n) < 0) {
+		oak_log(ERROR, "event loop: cannot add the tick");
+		return 1;
+	}
 
-	rc = loop(n);
+	rc = oak_loop_run(n->loop);
 
 	/* clean stop: say so (the will is only for crashes); instances keep
 	 * running and the kernel keeps forwarding */
@@ -1680,8 +1641,7 @@ int main(int argc, char **argv)
 		struct oak_msg_status st = will;
 
 		publish_node(n, OAK_T_STATUS, oak_msg_status_encode(&st), true);
-		for (int i = 0; i < 5 && oak_bus_want_write(n->bus); i++)
-			oak_bus_loop(n->bus, 100);
+		oak_bus_flush(&n->bus, 1, 500);
 	}
 	oak_bus_free(n->bus);
 	free(will_payload);
@@ -1689,15 +1649,8 @@ int main(int argc, char **argv)
 		oak_dp_close(n->dp);
 	oak_probe_free(n->probe);
 	heartbeat_stop(n);
-	while (n->insts) {
-		struct oak_instance *in = n->insts;
-
-		n->insts = in->next;
-		if (in->pidfd >= 0)
-			close(in->pidfd);
-		oak_msg_deploy_free(&in->d);
-		free(in);
-	}
+	while (n->insts)
+		instance_free(n, n->insts);
 	while (n->interests) {
 		struct oak_interest *it = n->interests;
 
@@ -1705,6 +1658,7 @@ int main(int argc, char **argv)
 		free(it->inst);
 		free(it);
 	}
+	oak_loop_free(n->loop);
 	oak_config_free(n->cfg);
 	oak_log(INFO, "stopped");
 	return rc ? 1 : 0;

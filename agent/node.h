@@ -59,9 +59,10 @@ struct oak_node {
 	struct oak_geo location;
 	struct oak_runtime_env env;
 
+	struct oak_loop *loop;
 	struct oak_bus *bus;
 	struct oak_dp *dp;
-	int dp_fd, timer_fd, sig_fd;
+	int dp_fd; /* the datapath's miss ring buffer; -1 = none */
 
 	/* peer-node latency probes; NULL when probe_interval is 0 */
 	struct oak_probe *probe;
@@ -94,10 +95,7 @@ struct oak_node {
 	struct sockaddr_in hb_to;
 	uint32_t hb_seq;
 	int64_t last_hb_ms, hb_resolve_ms, hb_err_ms;
-	bool stop;
 };
-
-int64_t oak_now_ms(void);
 
 /* IPv4 text <-> network order; 0 for anything that is not an address */
 static inline uint32_t ip4(const char *s)
