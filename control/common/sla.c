@@ -352,10 +352,78 @@ static bool port_spec_valid(const char *s)
 	}
 }
 
+/* microservice strings without a length limit (URLs): key, offset, required */
+static const struct {
+	const char *key;
+	size_t off;
+	bool required;
+} service_long_strings[] = {
+    {"code", offsetof(struct oak_service, code), true},
+    {"state", offsetof(struct oak_service, state), false},
+};
+
+static const char *type_name(const json_t *v)
+{
+	static const char *const names[] = {
+	    [JSON_OBJECT] = "object",	[JSON_ARRAY] = "array", [JSON_STRING] = "string",
+	    [JSON_INTEGER] = "integer", [JSON_REAL] = "number", [JSON_TRUE] = "boolean",
+	    [JSON_FALSE] = "boolean",	[JSON_NULL] = "null"};
+
+	return names[json_typeof(v)];
+}
+
+static bool service_key_known(const char *key);
+
+/* The long strings point into raw (held by the service); unknown keys are
+ * refused here since the table is not strict (and before any field is
+ * decoded, by unknown_keys(), so a misspelled field is named as such). */
+static int service_strings(struct oak_service *svc, const char *path, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	char p[512];
+
+	json_object_foreach(svc->raw, key, v)
+	{
+		if (!service_key_known(key)) {
+			jf_path_key(p, sizeof(p), path, key);
+			jf_err(err, errlen, p, "unknown field");
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < JF_COUNT(service_long_strings); i++) {
+		const char **dst = (const char **)((char *)svc + service_long_strings[i].off);
+
+		*dst = "";
+		v = json_object_get(svc->raw, service_long_strings[i].key);
+		jf_path_key(p, sizeof(p), path, service_long_strings[i].key);
+		if (!v) {
+			if (service_long_strings[i].required) {
+				jf_err(err, errlen, p, "missing required field");
+				return -1;
+			}
+			continue;
+		}
+		if (!json_is_string(v)) {
+			jf_err(err, errlen, p, "expected string, got %s", type_name(v));
+			return -1;
+		}
+		if (strlen(json_string_value(v)) != json_string_length(v)) {
+			jf_err(err, errlen, p, "contains a NUL character");
+			return -1;
+		}
+		*dst = json_string_value(v);
+	}
+	return 0;
+}
+
 static int check_service(void *obj, const char *path, char *err, size_t errlen)
 {
 	struct oak_service *svc = obj;
 	char p[512];
+
+	if (service_strings(svc, path, err, errlen))
+		return -1;
 
 	if (!svc->virtualization[0]) {
 		jf_path_key(p, sizeof(p), path, "virtualization");
@@ -401,7 +469,6 @@ static const struct jf_field service_fields[] = {
     MS("microservice_name", JF_NAME, name, JF_REQ),
     MS("microservice_namespace", JF_NAME, ns, JF_REQ),
     MS("virtualization", JF_STR, virtualization, JF_REQ),
-    MS("code", JF_STR, code, JF_REQ),
     MSN("memory", JF_I64, res.memory_mb, 0, 0, 1 << 30),
     MSN("vcpus", JF_DBL, res.vcpus, 0, 0, 4096),
     MSN("vgpus", JF_I64, res.vgpus, 0, 0, 1024),
@@ -417,7 +484,6 @@ static const struct jf_field service_fields[] = {
     MS("one_shot", JF_BOOL, one_shot, 0),
     MS("privileged", JF_BOOL, privileged, 0),
     MS("target_node", JF_STR, target_node, 0),
-    MS("state", JF_STR, state, 0),
     MS("sla_violation_strategy", JF_STR, sla_violation_strategy, 0),
     MS("arch", JF_NAMES, arch, 0),
     {"addresses", JF_OBJ, offsetof(struct oak_service, addresses), 0, 0, 0, 0, &addresses_table, 0,
@@ -430,9 +496,11 @@ static const struct jf_field service_fields[] = {
      offsetof(struct oak_service, n_connectivity), NULL, 0},
     {NULL, JF_SELF, offsetof(struct oak_service, raw), 0, 0, 0, 0, NULL, 0, NULL, 0},
 };
+/* Not strict in jf_decode: the string fields of any length below are read
+ * from raw by check_service, which refuses unknown keys itself. */
 static const struct jf_table service_table = {
     "microservice", service_fields, JF_COUNT(service_fields), sizeof(struct oak_service),
-    true,	    check_service};
+    false,	    check_service};
 
 static int check_app(void *obj, const char *path, char *err, size_t errlen)
 {
@@ -516,6 +584,42 @@ static const struct jf_field sla_fields[] = {
 static const struct jf_table sla_table = {
     "sla", sla_fields, JF_COUNT(sla_fields), sizeof(struct oak_sla), true, check_sla};
 
+/* An unknown key of a microservice object into err (-1), else 0. */
+static int unknown_key(json_t *obj, const char *path, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+	char p[512];
+
+	json_object_foreach(obj, key, v)
+	{
+		if (!service_key_known(key)) {
+			jf_path_key(p, sizeof(p), path, key);
+			jf_err(err, errlen, p, "unknown field");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int unknown_keys(json_t *root, char *err, size_t errlen)
+{
+	size_t i, k;
+	json_t *app, *ms;
+	char p[128];
+
+	json_array_foreach(json_object_get(root, "applications"), i, app)
+	{
+		json_array_foreach(json_object_get(app, "microservices"), k, ms)
+		{
+			snprintf(p, sizeof(p), "applications[%zu].microservices[%zu]", i, k);
+			if (json_is_object(ms) && unknown_key(ms, p, err, errlen))
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int oak_sla_from_json(json_t *root, struct oak_sla **out, char *err, size_t errlen)
 {
 	struct oak_sla *sla;
@@ -528,7 +632,7 @@ int oak_sla_from_json(json_t *root, struct oak_sla **out, char *err, size_t errl
 		jf_err(err, errlen, "", "out of memory");
 		return -1;
 	}
-	if (jf_decode(&sla_table, root, sla, "", err, errlen)) {
+	if (unknown_keys(root, err, errlen) || jf_decode(&sla_table, root, sla, "", err, errlen)) {
 		free(sla);
 		return -1;
 	}
@@ -574,7 +678,9 @@ void oak_sla_free(struct oak_sla *sla)
 int oak_service_from_json(json_t *obj, const char *app, const char *appns, const char *path,
 			  struct oak_service *out, char *err, size_t errlen)
 {
-	if (jf_decode(&service_table, obj, out, path ? path : "", err, errlen))
+	memset(out, 0, sizeof(*out));
+	if ((json_is_object(obj) && unknown_key(obj, path ? path : "", err, errlen)) ||
+	    jf_decode(&service_table, obj, out, path ? path : "", err, errlen))
 		return -1;
 	if (oak_job_name(out->job_name, sizeof(out->job_name), app, appns, out->name, out->ns)) {
 		jf_err(err, errlen, path, "cannot form a job name from application %s.%s",
@@ -585,12 +691,20 @@ int oak_service_from_json(json_t *obj, const char *app, const char *appns, const
 	return 0;
 }
 
-bool oak_sla_service_key(const char *key)
+static bool service_key_known(const char *key)
 {
 	for (size_t i = 0; key && i < JF_COUNT(service_fields); i++)
 		if (service_fields[i].name && !strcmp(service_fields[i].name, key))
 			return true;
+	for (size_t i = 0; key && i < JF_COUNT(service_long_strings); i++)
+		if (!strcmp(service_long_strings[i].key, key))
+			return true;
 	return false;
+}
+
+bool oak_sla_service_key(const char *key)
+{
+	return service_key_known(key);
 }
 
 void oak_service_free(struct oak_service *svc)

@@ -17,9 +17,11 @@
 #define OAK_SLA_MAX_SERVICES	 64 /* per application */
 #define OAK_SLA_MAX_CONSTRAINTS	 16
 #define OAK_SLA_MAX_CONNECTIVITY 16
-#define OAK_SLA_MAX_INSTANCES	 256  /* addresses.instances[] */
-#define OAK_SLA_MAX_STRV	 256  /* cmd[], args[], environment[], added_files[] */
-#define OAK_STR_MAX		 4096 /* any single string in a strv */
+#define OAK_SLA_MAX_INSTANCES	 256 /* addresses.instances[] */
+#define OAK_SLA_MAX_STRV	 256 /* cmd[], args[], environment[], added_files[] */
+/* any single string in a strv (cmd[], args[], environment[], added_files[]):
+ * bounded by the descriptor only, as Oakestra's schema has no limit */
+#define OAK_STR_MAX OAK_SLA_MAX_BYTES
 
 #define OAK_NAME_LEN	31 /* 1..30 alphanumeric + NUL */
 #define OAK_ID_LEN	65 /* ids: customer, app, service, node, cluster */
@@ -27,8 +29,8 @@
 #define OAK_IP6_LEN	46
 #define OAK_CIDR_LEN	50
 #define OAK_RUNTIME_LEN 32
-#define OAK_CODE_LEN	1024
-#define OAK_DESC_LEN	1024
+#define OAK_CODE_LEN	8192 /* the image reference in a node's deploy message (msg.h) */
+#define OAK_DESC_LEN	8192
 /* app.appns.service.servicens */
 #define OAK_JOB_NAME_LEN (4 * (OAK_NAME_LEN - 1) + 3 + 1)
 
@@ -127,7 +129,9 @@ struct oak_service {
 	char ns[OAK_NAME_LEN];
 	char job_name[OAK_JOB_NAME_LEN]; /* filled by the SLA parser */
 	char virtualization[OAK_RUNTIME_LEN];
-	char code[OAK_CODE_LEN];
+	/* code and state are URLs of any length (Oakestra's schema sets none):
+	 * they point into raw, never NULL ("" when absent) */
+	const char *code;
 	struct oak_resources res;
 	struct oak_strv cmd;
 	struct oak_strv environment; /* "K=V" */
@@ -137,7 +141,7 @@ struct oak_service {
 	bool one_shot;
 	bool privileged;
 	char target_node[OAK_ID_LEN];
-	char state[32];
+	const char *state; /* into raw, "" when absent */
 	char sla_violation_strategy[64];
 	struct oak_names arch;
 	struct oak_addresses addresses;

@@ -207,6 +207,12 @@ static const struct inline_case inline_cases[] = {
      "\"j\",\"k\",\"l\",\"m\",\"n\",\"o\"]",
      "microservices[0].arch: more than 16"},
     {",\"microservice_name\":\"s\"", "payload: invalid JSON"}, /* duplicate key */
+    /* state and code: URLs, any length (Oakestra's schema sets none) */
+    {",\"state\":\"https://storage.example.org/checkpoints/team-a/nginx/state-2024-05-1.tar.gz\"",
+     NULL},
+    {",\"state\":5", "microservices[0].state: expected string, got integer"},
+    {",\"state\":null", "microservices[0].state: expected string, got null"},
+    {",\"colour\":\"red\"", "microservices[0].colour: unknown field"},
 };
 
 static void test_inline_cases(void **state)
@@ -295,6 +301,43 @@ static void test_limits(void **state)
 	assert_int_equal(strlen(err), 3);
 }
 
+/* What Oakestra accepts: strings of any length in code, state, cmd[],
+ * added_files[] (its schema has no maxLength); the descriptor's size is the
+ * only bound. */
+static void test_long_strings(void **state)
+{
+	static const char head[] =
+	    "{\"sla_version\":\"v2.0\",\"customerID\":\"c\",\"applications\":[{"
+	    "\"application_name\":\"a\",\"application_namespace\":\"b\",\"application_desc\":"
+	    "\"%s\",\"microservices\":[{\"microservice_name\":\"s\",\"microservice_namespace\":"
+	    "\"n\",\"virtualization\":\"container\",\"code\":\"https://r.example.org/%s\","
+	    "\"state\":\"https://s.example.org/%s\",\"cmd\":[\"%s\"],\"added_files\":[\"%s\"]}]}]}";
+	size_t n = 100 * 1000;
+	char *a = malloc(n + 1), *doc = malloc(6 * n + sizeof(head)), err[512];
+	const struct oak_service *svc;
+	struct oak_sla *sla = NULL;
+
+	(void)state;
+	memset(a, 'x', n);
+	a[n] = '\0';
+	snprintf(doc, 6 * n + sizeof(head), head, "d", a, a, a, a);
+	if (oak_sla_parse(doc, strlen(doc), &sla, err, sizeof(err)))
+		fail_msg("long strings refused: %s", err);
+	svc = &sla->apps[0].services[0];
+	assert_int_equal(strlen(svc->code), n + strlen("https://r.example.org/"));
+	assert_int_equal(strlen(svc->state), n + strlen("https://s.example.org/"));
+	assert_int_equal(strlen(svc->cmd.v[0]), n);
+	assert_int_equal(strlen(svc->added_files.v[0]), n);
+	oak_sla_free(sla);
+	/* an absent state is "", never NULL */
+	snprintf(doc, 6 * n + sizeof(head), "%s%s", MIN_HEAD, MIN_TAIL);
+	assert_int_equal(oak_sla_parse(doc, strlen(doc), &sla, err, sizeof(err)), 0);
+	assert_string_equal(sla->apps[0].services[0].state, "");
+	oak_sla_free(sla);
+	free(a);
+	free(doc);
+}
+
 static void test_helpers(void **state)
 {
 	char job[OAK_JOB_NAME_LEN], a[OAK_NAME_LEN], b[OAK_NAME_LEN], c[OAK_NAME_LEN],
@@ -352,13 +395,10 @@ static void test_service_from_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_clientserver),
-	    cmocka_unit_test(test_full),
-	    cmocka_unit_test(test_bad_files),
-	    cmocka_unit_test(test_inline_cases),
-	    cmocka_unit_test(test_limits),
-	    cmocka_unit_test(test_helpers),
-	    cmocka_unit_test(test_service_from_json),
+	    cmocka_unit_test(test_clientserver), cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_bad_files),	 cmocka_unit_test(test_inline_cases),
+	    cmocka_unit_test(test_limits),	 cmocka_unit_test(test_long_strings),
+	    cmocka_unit_test(test_helpers),	 cmocka_unit_test(test_service_from_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
