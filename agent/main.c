@@ -1,42 +1,31 @@
 // SPDX-License-Identifier: MIT
 /*
- * oak-node: the node agent. One thread on the shared event loop
- * (oak/daemon.h): the cluster bus, the datapath's miss ring buffer, the
- * probe socket, a pidfd per instance and a 1 s tick. It registers and reports resources, runs instances (runtimes,
- * namespaces, cgroups), programs the datapath from the cluster's tables,
- * and keeps instance records so that a restarted agent adopts what runs.
+ * oak-node: the node agent. One thread on the shared event loop: the
+ * cluster bus, the datapath's miss ring buffer, the probe socket, a pidfd
+ * per instance and a 1 s tick. Here: registration and reports, the
+ * instance lifecycle (deploy, exit, restart, records and adoption), and the
+ * wiring of the parts; instances and the kernel keep running when it stops.
  */
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <net/if.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <bpf/bpf.h>
-#include <jansson.h>
 
 #include <oak/fsutil.h>
 #include <oak/log.h>
 
 #include "node.h"
 #include "sys.h"
-
-#define OAK_NODE_VERSION "0.1.0"
 
 static const struct oak_cfg_key keys[] = {
     {"node_id", OAK_CFG_STR, NULL, "node id, unique in the cluster (default: hostname)"},
@@ -80,7 +69,11 @@ static const struct oak_cfg_key keys[] = {
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
-static void publish_node(struct oak_node *n, const char *suffix, char *payload, bool retain)
+/* ------------------------------------------------------------ reports */
+
+#define OAK_NODE_VERSION "0.1.0"
+
+void publish_node(struct oak_node *n, const char *suffix, char *payload, bool retain)
 {
 	char topic[OAK_TOPIC_LEN];
 
@@ -93,48 +86,12 @@ static void publish_node(struct oak_node *n, const char *suffix, char *payload, 
 	free(payload);
 }
 
-/* ------------------------------------------------------------ records */
-
-static void record_path(struct oak_node *n, const struct oak_instance *in, char *buf, size_t len)
+bool node_connected(const struct oak_node *n)
 {
-	char key[OAK_JOB_NAME_LEN + 16];
-
-	oak_instance_key(in, key, sizeof(key));
-	snprintf(buf, len, "%s/instances/%s.json", n->state_dir, key);
+	return oak_bus_state(n->bus) == OAK_BUS_CONNECTED;
 }
 
-static void record_save(struct oak_node *n, const struct oak_instance *in)
-{
-	char path[700], tmp[710], *js = oak_record_encode(in);
-	int fd;
-
-	if (!js) {
-		oak_log(ERROR, "record: encode failed");
-		return;
-	}
-	record_path(n, in, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0 || write(fd, js, strlen(js)) != (ssize_t)strlen(js) || fsync(fd) ||
-	    rename(tmp, path))
-		oak_log(ERROR, "record %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	free(js);
-}
-
-static void record_remove(struct oak_node *n, const struct oak_instance *in)
-{
-	char path[700];
-
-	record_path(n, in, path, sizeof(path));
-	if (unlink(path) && errno != ENOENT)
-		oak_log(WARN, "record %s: %s", path, strerror(errno));
-}
-
-/* ------------------------------------------------------------ reports */
-
-static void report_state(struct oak_node *n, struct oak_instance *in)
+void report_state(struct oak_node *n, struct oak_instance *in)
 {
 	struct oak_msg_instance_state m = {0};
 
@@ -151,8 +108,8 @@ static void report_state(struct oak_node *n, struct oak_instance *in)
 	publish_node(n, OAK_T_JOB, oak_msg_instance_state_encode(&m), false);
 }
 
-static void set_state(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
-		      const char *reason)
+void set_state(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
+	       const char *reason)
 {
 	char key[OAK_JOB_NAME_LEN + 16];
 
@@ -170,7 +127,7 @@ static void set_state(struct oak_node *n, struct oak_instance *in, enum oak_inst
 	report_state(n, in);
 }
 
-static void publish_net_service(struct oak_node *n, struct oak_instance *in, bool deployed)
+void publish_net_service(struct oak_node *n, struct oak_instance *in, bool deployed)
 {
 	struct oak_msg_net_service m = {0};
 
@@ -193,9 +150,35 @@ static unsigned running_count(struct oak_node *n)
 	return c;
 }
 
-static void pick_runtimes(struct oak_node *n);
+/* The configured runtimes that are available now (containerd may come and
+ * go); logged when the offer changes. */
+void pick_runtimes(struct oak_node *n)
+{
+	char list[256], *save = NULL, off[256] = "";
+	struct oak_names now = {0};
 
-static void sample_resources(struct oak_node *n)
+	snprintf(list, sizeof(list), "%s", oak_config_str(n->cfg, "runtimes"));
+	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		const struct oak_runtime *rt = oak_runtime_find(t);
+		bool ok = rt && rt->available(&n->env);
+
+		if (ok && now.n < OAK_NAMES_MAX)
+			snprintf(now.v[now.n++], OAK_RUNTIME_LEN, "%s", t);
+		else if (!ok)
+			snprintf(off + strlen(off), sizeof(off) - strlen(off), " %s", t);
+	}
+	if (now.n == n->runtimes.n && !memcmp(now.v, n->runtimes.v, now.n * sizeof(now.v[0])))
+		return;
+	n->runtimes = now;
+	list[0] = '\0';
+	for (size_t i = 0; i < now.n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %s", now.v[i]);
+	oak_log(INFO, "runtimes: offered:%s%s%s", now.n ? list : " none",
+		off[0] ? "; not available:" : "", off);
+	n->last_report_ms = 0; /* tell the cluster soon */
+}
+
+void sample_resources(struct oak_node *n)
 {
 	struct oak_cpu_times now;
 
@@ -212,6 +195,19 @@ static void sample_resources(struct oak_node *n)
 		oak_log(WARN, "resources: cannot read /proc/meminfo");
 	n->gpus = oak_res_gpu_count();
 	pick_runtimes(n);
+}
+
+/* A fresh id per agent start: the cluster tells a restart from a reconnect. */
+void read_boot_id(struct oak_node *n)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
+
+	if (!f || !fgets(n->boot_id, sizeof(n->boot_id), f))
+		snprintf(n->boot_id, sizeof(n->boot_id), "%lld-%d", (long long)oak_wall_ms(),
+			 (int)getpid());
+	if (f)
+		fclose(f);
+	n->boot_id[strcspn(n->boot_id, "\n")] = '\0';
 }
 
 static void send_hello(struct oak_node *n)
@@ -234,6 +230,14 @@ static void send_hello(struct oak_node *n)
 	publish_node(n, OAK_T_HELLO, oak_msg_node_hello_encode(&h), false);
 }
 
+static double memory_percent(const struct oak_node *n)
+{
+	return n->mem.total_mb
+		   ? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) /
+			 (double)n->mem.total_mb
+		   : 0;
+}
+
 static void send_info(struct oak_node *n)
 {
 	struct oak_msg_node_info m = {0};
@@ -246,10 +250,7 @@ static void send_info(struct oak_node *n)
 	m.vcpus_free = cpus * (100.0 - n->cpu_percent) / 100.0;
 	m.memory_mb = n->mem.total_mb;
 	m.memory_free_mb = n->mem.available_mb;
-	m.memory_percent =
-	    n->mem.total_mb
-		? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) / (double)n->mem.total_mb
-		: 0;
+	m.memory_percent = memory_percent(n);
 	snprintf(m.architecture, sizeof(m.architecture), "%s", n->arch);
 	m.virtualization = n->runtimes;
 	m.gpus = n->gpus;
@@ -306,23 +307,17 @@ static void send_usage(struct oak_node *n)
 	publish_node(n, OAK_T_JOBS_RESOURCES, oak_msg_job_usage_encode(&m), false);
 }
 
-static bool connected(struct oak_node *n)
-{
-	return oak_bus_state(n->bus) == OAK_BUS_CONNECTED;
-}
-
-static void maybe_report(struct oak_node *n)
+/* every second: sample, and report what is due or changed */
+void reports_tick(struct oak_node *n)
 {
 	int64_t now = oak_mono_ms(), iv = oak_config_int(n->cfg, "report_interval") * 1000;
-	double memp = n->mem.total_mb ? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) /
-					    (double)n->mem.total_mb
-				      : 0;
+	double memp = memory_percent(n);
 
 	if (now - n->cpu_prev_ms >= 2000) {
 		sample_resources(n);
 		n->cpu_prev_ms = now;
 	}
-	if (!connected(n))
+	if (!node_connected(n))
 		return;
 	/* significant: CPU moved by 20 points in two samples in a row (one
 	 * spike is noise: reporting each would make reports a heartbeat again),
@@ -338,9 +333,60 @@ static void maybe_report(struct oak_node *n)
 	}
 }
 
-/* ------------------------------------------------------------ datapath */
+/* Connected (again): the cluster rebuilds its view from reports, so tell
+ * it everything. */
+void on_bus_state(struct oak_bus *bus, enum oak_bus_state s, void *arg)
+{
+	struct oak_node *n = arg;
+	struct oak_msg_status st = {0};
+	struct oak_instance *in, *next;
 
-static struct oak_instance *local_by_ip(struct oak_node *n, uint32_t ip)
+	if (s != OAK_BUS_CONNECTED)
+		return;
+	snprintf(st.id, sizeof(st.id), "%s", n->id);
+	st.online = true;
+	snprintf(st.boot_id, sizeof(st.boot_id), "%s", n->boot_id);
+	publish_node(n, OAK_T_STATUS, oak_msg_status_encode(&st), true);
+	send_hello(n);
+	send_info(n);
+	for (in = n->insts; in; in = next) {
+		next = in->next;
+		if (in->restart_at_ms == -1) { /* lost while the agent was down */
+			instance_finish(n, in, OAK_INSTANCE_FAILED, in->reason);
+			continue;
+		}
+		report_state(n, in);
+	}
+	for (struct oak_interest *it = n->interests; it; it = it->next)
+		if (!it->have_table)
+			send_query(n, it->job, 0);
+}
+
+/* cluster/status: a cluster that (re)started rebuilds its view from the
+ * nodes' reports, so a new cluster boot_id makes us report everything again */
+void on_cluster_status(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+		       void *arg)
+{
+	static char last[OAK_ID_LEN];
+	struct oak_msg_status m = {0};
+	char err[256];
+
+	if (oak_msg_status_decode(p, len, &m, err, sizeof(err)) == 0 && m.online &&
+	    strcmp(m.boot_id, last)) {
+		bool first = !last[0];
+
+		snprintf(last, sizeof(last), "%s", m.boot_id);
+		if (!first) { /* the first one comes right after our own connect report */
+			oak_log(INFO, "cluster %s (re)started: reporting everything", m.id);
+			on_bus_state(bus, OAK_BUS_CONNECTED, arg);
+		}
+	}
+	oak_msg_status_free(&m);
+}
+
+/* ------------------------------------------------------------ instances */
+
+struct oak_instance *instance_by_ip(struct oak_node *n, uint32_t ip)
 {
 	for (struct oak_instance *in = n->insts; in; in = in->next)
 		if (ip4(in->d.instance_ip) == ip)
@@ -348,526 +394,51 @@ static struct oak_instance *local_by_ip(struct oak_node *n, uint32_t ip)
 	return NULL;
 }
 
-static struct oak_interest *interest_find(struct oak_node *n, const char *job)
-{
-	for (struct oak_interest *i = n->interests; i; i = i->next)
-		if (!strcmp(i->job, job))
-			return i;
-	return NULL;
-}
-
-static bool state_live(enum oak_instance_state s)
+bool instance_state_live(enum oak_instance_state s)
 {
 	return s == OAK_INSTANCE_RUNNING || s == OAK_INSTANCE_CREATING || s == OAK_INSTANCE_CREATED;
 }
 
-/* does any interest other than skip list this remote Instance IP? */
-static bool remote_wanted(struct oak_node *n, uint32_t ip, const struct oak_interest *skip)
+/* ------------------------------------------------------------ records */
+
+static void record_path(struct oak_node *n, const struct oak_instance *in, char *buf, size_t len)
 {
-	for (struct oak_interest *i = n->interests; i; i = i->next) {
-		if (i == skip)
-			continue;
-		for (size_t k = 0; k < i->n_inst; k++)
-			if (i->inst[k].inst_ip == ip && strcmp(i->inst[k].node_id, n->id))
-				return true;
-	}
-	return false;
+	char key[OAK_JOB_NAME_LEN + 16];
+
+	oak_instance_key(in, key, sizeof(key));
+	snprintf(buf, len, "%s/instances/%s.json", n->state_dir, key);
 }
 
-static uint32_t svc_id_of(const char *service_id)
+static void record_save(struct oak_node *n, const struct oak_instance *in)
 {
-	return oak_instance_hash(service_id, 0);
-}
+	char path[700], tmp[710], *js = oak_record_encode(in);
+	int fd;
 
-/* ------------------------------------------------------------ latency */
-
-#define LOCAL_LATENCY_US 1 /* a local backend ranks before any remote one */
-
-/* This node's latency to one backend of it: LOCAL_LATENCY_US for a local
- * instance, the probed RTT to a remote one's node, 0 when unknown. *keep is
- * set when there is nothing to say yet (the peer not probed since this agent
- * started, or probing off): what the kernel holds then stays. */
-static uint32_t backend_latency(struct oak_node *n, const struct oak_interest *it, uint32_t ip,
-				bool *keep)
-{
-	enum oak_peer_state st = OAK_PEER_UNKNOWN;
-	uint32_t node_ip = 0, rtt;
-
-	*keep = false;
-	if (local_by_ip(n, ip))
-		return LOCAL_LATENCY_US;
-	for (size_t k = 0; k < it->n_inst && !node_ip; k++)
-		if (it->inst[k].inst_ip == ip)
-			node_ip = it->inst[k].node_ip;
-	if (!n->probe) {
-		*keep = true;
-		return 0;
-	}
-	if (!node_ip)
-		return 0;
-	rtt = oak_probe_rtt_us(n->probe, node_ip, &st);
-	*keep = st == OAK_PEER_UNKNOWN;
-	return rtt;
-}
-
-/* The latency to write for one backend given what the kernel holds (cur,
- * 0 = none): local 1, remote the probed RTT rounded up to the resolution
- * with hysteresis (oak_probe_latency_next), cur while not measured yet. */
-static uint32_t next_latency(struct oak_node *n, const struct oak_interest *it, uint32_t ip,
-			     uint32_t cur)
-{
-	bool keep;
-	uint32_t raw = backend_latency(n, it, ip, &keep);
-
-	if (local_by_ip(n, ip))
-		return LOCAL_LATENCY_US;
-	if (keep)
-		return cur;
-	return oak_probe_latency_next(cur, raw,
-				      (uint32_t)oak_config_int(n->cfg, "probe_resolution_us"));
-}
-
-/* Fill the latencies of a closest IP's backends from the kernel's table. */
-static void fill_latencies(struct oak_node *n, const struct oak_interest *it,
-			   struct oak_svc_backend *b, unsigned nb)
-{
-	struct oak_svc_backend cur[OAK_MAX_BACKENDS];
-	struct oak_svc_meta meta;
-	unsigned nc = 0;
-
-	if (oak_dp_service_get(n->dp, it->closest_ip, &meta, cur, OAK_MAX_BACKENDS) == 0)
-		nc = meta.count < OAK_MAX_BACKENDS ? meta.count : OAK_MAX_BACKENDS;
-	for (unsigned j = 0; j < nb; j++) {
-		uint32_t old = 0;
-
-		for (unsigned c = 0; c < nc; c++)
-			if (cur[c].inst_ip == b[j].inst_ip)
-				old = cur[c].latency_us;
-		b[j].latency_us = next_latency(n, it, b[j].inst_ip, old);
-	}
-}
-
-/* After new probe samples: rewrite a closest IP's backends (one table
- * write, sorted again by the library) only when a written latency changes;
- * the resolution and hysteresis keep jitter from churning the maps. */
-static void update_latencies(struct oak_node *n)
-{
-	if (!n->dp || !n->probe)
+	if (!js) {
+		oak_log(ERROR, "record: encode failed");
 		return;
-	for (struct oak_interest *it = n->interests; it; it = it->next) {
-		struct oak_svc_backend cur[OAK_MAX_BACKENDS], nw[OAK_MAX_BACKENDS];
-		struct oak_svc_meta meta;
-		char a[INET_ADDRSTRLEN], list[512];
-		bool change = false;
-		size_t off = 0;
-		unsigned nb;
-		int err;
-
-		if (!it->closest_ip ||
-		    oak_dp_service_get(n->dp, it->closest_ip, &meta, cur, OAK_MAX_BACKENDS))
-			continue;
-		nb = meta.count < OAK_MAX_BACKENDS ? meta.count : OAK_MAX_BACKENDS;
-		memcpy(nw, cur, nb * sizeof(*nw));
-		for (unsigned i = 0; i < nb; i++) {
-			nw[i].latency_us = next_latency(n, it, nw[i].inst_ip, cur[i].latency_us);
-			change |= nw[i].latency_us != cur[i].latency_us;
-		}
-		if (!change)
-			continue;
-		err = oak_dp_service_set(n->dp, it->closest_ip, (enum oak_policy)meta.policy,
-					 meta.svc_id, nw, nb);
-		for (unsigned i = 0; i < nb && off < sizeof(list); i++)
-			off += (size_t)snprintf(list + off, sizeof(list) - off, " %s=%uus",
-						ipstr(nw[i].inst_ip, a), nw[i].latency_us);
-		if (err)
-			oak_log(WARN, "datapath: closest %s: latencies: %s",
-				ipstr(it->closest_ip, a), strerror(-err));
-		else
-			oak_log(INFO, "closest %s: latencies%s", ipstr(it->closest_ip, a),
-				nb ? list : " (no backends)");
 	}
-}
-
-/* Probe the nodes that host instances of the services this node uses. */
-static void probe_tick(struct oak_node *n)
-{
-	int64_t now = oak_mono_ms();
-	char a[INET_ADDRSTRLEN];
-	enum oak_peer_state st;
-	uint32_t ip, rtt;
-
-	if (!n->probe)
-		return;
-	oak_probe_want_begin(n->probe);
-	for (struct oak_interest *it = n->interests; it; it = it->next)
-		for (size_t k = 0; k < it->n_inst; k++)
-			if (state_live(it->inst[k].state) && strcmp(it->inst[k].node_id, n->id))
-				oak_probe_want(n->probe, it->inst[k].node_ip);
-	oak_probe_want_end(n->probe);
-	oak_probe_send_due(n->probe, now, oak_config_int(n->cfg, "probe_interval") * 1000);
-	update_latencies(n); /* a peer may have gone silent */
-	if (now - n->last_peer_log_ms < 10000)
-		return;
-	n->last_peer_log_ms = now;
-	for (size_t i = 0; oak_probe_peer_at(n->probe, i, &ip, &rtt, &st); i++)
-		oak_log(DEBUG, "probe: peer %s rtt %u us%s", ipstr(ip, a), rtt,
-			st == OAK_PEER_LOST	 ? " (lost)"
-			: st == OAK_PEER_UNKNOWN ? " (not yet measured)"
-						 : "");
-}
-
-/* Program the Service IPs of one interest: the table's live instances and
- * the live local instances of the job; remote ones get tunnel entries. */
-static void program_service(struct oak_node *n, struct oak_interest *it)
-{
-	struct oak_svc_backend b[OAK_MAX_BACKENDS];
-	unsigned nb = 0;
-	char a[INET_ADDRSTRLEN];
-	int err;
-
-	if (!n->dp)
-		return;
-	memset(b, 0, sizeof(b));
-	for (struct oak_instance *in = n->insts; in && nb < OAK_MAX_BACKENDS; in = in->next)
-		if (!strcmp(in->d.job_name, it->job) && in->state == OAK_INSTANCE_RUNNING)
-			b[nb++].inst_ip = ip4(in->d.instance_ip);
-	for (size_t k = 0; k < it->n_inst && nb < OAK_MAX_BACKENDS; k++) {
-		struct oak_remote *r = &it->inst[k];
-		bool dup = false;
-
-		if (!strcmp(r->node_id, n->id) || !state_live(r->state))
-			continue; /* local ones: only what really runs here */
-		for (unsigned j = 0; j < nb; j++)
-			dup |= b[j].inst_ip == r->inst_ip;
-		if (dup || local_by_ip(n, r->inst_ip))
-			continue;
-		struct oak_inst e = {.node_ip = r->node_ip};
-
-		err = oak_dp_instance_set(n->dp, r->inst_ip, &e);
-		if (err)
-			oak_log(WARN, "datapath: remote %s: %s", ipstr(r->inst_ip, a),
-				strerror(-err));
-		b[nb++].inst_ip = r->inst_ip;
-	}
-	if (it->rr_ip) {
-		err = oak_dp_service_set(n->dp, it->rr_ip, OAK_POLICY_ROUND_ROBIN,
-					 svc_id_of(it->service_id), b, nb);
-		if (err)
-			oak_log(WARN, "datapath: service %s: %s", ipstr(it->rr_ip, a),
-				strerror(-err));
-	}
-	if (it->closest_ip) {
-		fill_latencies(n, it, b, nb);
-		err = oak_dp_service_set(n->dp, it->closest_ip, OAK_POLICY_CLOSEST,
-					 svc_id_of(it->service_id), b, nb);
-		if (err)
-			oak_log(WARN, "datapath: service %s: %s", ipstr(it->closest_ip, a),
-				strerror(-err));
-	}
-	oak_log(DEBUG, "datapath: %s has %u backends", it->job, nb);
-}
-
-static void job_topic(const char *job, char *buf, size_t len)
-{
-	if (oak_topic_job_updates(buf, len, job))
-		buf[0] = '\0';
-}
-
-static void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
-
-static void send_query(struct oak_node *n, const char *job, uint32_t addr)
-{
-	struct oak_msg_table_query q = {0};
-	char a[INET_ADDRSTRLEN];
-
-	snprintf(q.node_id, sizeof(q.node_id), "%s", n->id);
-	if (job)
-		snprintf(q.job_name, sizeof(q.job_name), "%s", job);
-	if (addr)
-		snprintf(q.service_ip, sizeof(q.service_ip), "%s", ipstr(addr, a));
-	oak_log(INFO, "table query: %s%s", job ? job : "", addr ? a : "");
-	publish_node(n, OAK_T_TABLEQUERY_REQ, oak_msg_table_query_encode(&q), false);
-}
-
-/* Interests outlive the agent like the maps they fill: kept in
- * <state_dir>/interests.json so a restarted agent still updates and drops
- * what its predecessor programmed. */
-static void interests_save(struct oak_node *n)
-{
-	json_t *arr = json_array();
-	char path[600], tmp[610], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-
-	for (struct oak_interest *i = n->interests; i && arr; i = i->next) {
-		json_t *insts = json_array();
-
-		for (size_t k = 0; k < i->n_inst && insts; k++)
-			json_array_append_new(insts,
-					      json_pack("{s:s,s:s,s:s,s:s}", "ip",
-							ipstr(i->inst[k].inst_ip, a), "node_ip",
-							ipstr(i->inst[k].node_ip, b), "node_id",
-							i->inst[k].node_id, "state",
-							oak_instance_state_name(i->inst[k].state)));
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:b,s:b,s:o}", "job", i->job,
-						     "service_id", i->service_id, "rr_ip",
-						     (json_int_t)i->rr_ip, "closest_ip",
-						     (json_int_t)i->closest_ip, "have_table",
-						     i->have_table, "by_instance", i->by_instance,
-						     "instances", insts ? insts : json_array()));
-	}
-	snprintf(path, sizeof(path), "%.512s/interests.json", n->state_dir);
+	record_path(n, in, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (!arr || json_dump_file(arr, tmp, JSON_COMPACT) || rename(tmp, path))
-		oak_log(WARN, "interests: cannot save %s", path);
-	json_decref(arr);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0 || write(fd, js, strlen(js)) != (ssize_t)strlen(js) || fsync(fd) ||
+	    rename(tmp, path))
+		oak_log(ERROR, "record %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(js);
 }
 
-static void interests_load(struct oak_node *n)
+static void record_remove(struct oak_node *n, const struct oak_instance *in)
 {
-	char path[600];
-	json_t *arr, *o;
-	size_t idx;
+	char path[700];
 
-	snprintf(path, sizeof(path), "%.512s/interests.json", n->state_dir);
-	arr = json_load_file(path, 0, NULL);
-	if (!json_is_array(arr)) {
-		json_decref(arr);
-		return;
-	}
-	json_array_foreach(arr, idx, o)
-	{
-		struct oak_interest *it = calloc(1, sizeof(*it));
-		json_t *insts = json_object_get(o, "instances"), *e;
-		const char *job = json_string_value(json_object_get(o, "job"));
-		size_t k;
-
-		if (!it || !job) {
-			free(it);
-			continue;
-		}
-		snprintf(it->job, sizeof(it->job), "%s", job);
-		snprintf(it->service_id, sizeof(it->service_id), "%s",
-			 json_string_value(json_object_get(o, "service_id")) ?: "");
-		it->rr_ip = (uint32_t)json_integer_value(json_object_get(o, "rr_ip"));
-		it->closest_ip = (uint32_t)json_integer_value(json_object_get(o, "closest_ip"));
-		it->have_table = json_is_true(json_object_get(o, "have_table"));
-		it->by_instance = json_is_true(json_object_get(o, "by_instance"));
-		it->n_inst = json_array_size(insts);
-		it->inst = calloc(it->n_inst ? it->n_inst : 1, sizeof(*it->inst));
-		if (!it->inst) {
-			free(it);
-			continue;
-		}
-		json_array_foreach(insts, k, e)
-		{
-			const char *st = json_string_value(json_object_get(e, "state"));
-
-			it->inst[k].inst_ip = ip4(json_string_value(json_object_get(e, "ip")));
-			it->inst[k].node_ip = ip4(json_string_value(json_object_get(e, "node_ip")));
-			snprintf(it->inst[k].node_id, sizeof(it->inst[k].node_id), "%s",
-				 json_string_value(json_object_get(e, "node_id")) ?: "");
-			if (!st || oak_instance_state_parse(st, &it->inst[k].state))
-				it->inst[k].state = OAK_INSTANCE_FAILED;
-		}
-		it->last_used_ms = oak_mono_ms();
-		it->next = n->interests;
-		n->interests = it;
-		oak_log(INFO, "interest: %s kept from %s", it->job, path);
-	}
-	json_decref(arr);
+	record_path(n, in, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		oak_log(WARN, "record %s: %s", path, strerror(errno));
 }
 
-static struct oak_interest *interest_get(struct oak_node *n, const char *job)
-{
-	struct oak_interest *it = interest_find(n, job);
-	char topic[OAK_TOPIC_LEN];
-
-	if (it)
-		return it;
-	it = calloc(1, sizeof(*it));
-	if (!it)
-		return NULL;
-	snprintf(it->job, sizeof(it->job), "%s", job);
-	it->last_used_ms = oak_mono_ms();
-	it->next = n->interests;
-	n->interests = it;
-	job_topic(job, topic, sizeof(topic));
-	if (topic[0])
-		oak_bus_subscribe(n->bus, topic, on_table, n);
-	oak_log(INFO, "interest: %s added", job);
-	return it;
-}
-
-static void interest_drop(struct oak_node *n, struct oak_interest *it)
-{
-	struct oak_msg_interest m = {0};
-	char topic[OAK_TOPIC_LEN];
-
-	for (struct oak_interest **pp = &n->interests; *pp; pp = &(*pp)->next)
-		if (*pp == it) {
-			*pp = it->next;
-			break;
-		}
-	job_topic(it->job, topic, sizeof(topic));
-	if (topic[0])
-		oak_bus_unsubscribe(n->bus, topic);
-	if (n->dp) {
-		if (it->rr_ip)
-			oak_dp_service_del(n->dp, it->rr_ip);
-		if (it->closest_ip)
-			oak_dp_service_del(n->dp, it->closest_ip);
-		for (size_t k = 0; k < it->n_inst; k++)
-			if (!local_by_ip(n, it->inst[k].inst_ip) &&
-			    !remote_wanted(n, it->inst[k].inst_ip, NULL))
-				oak_dp_instance_del(n->dp, it->inst[k].inst_ip);
-	}
-	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
-	snprintf(m.job_name, sizeof(m.job_name), "%s", it->job);
-	publish_node(n, OAK_T_INTEREST_REMOVE, oak_msg_interest_encode(&m), false);
-	oak_log(INFO, "interest: %s dropped (idle)", it->job);
-	free(it->inst);
-	free(it);
-	interests_save(n);
-}
-
-static void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
-{
-	struct oak_node *n = arg;
-	struct oak_msg_service_table t = {0};
-	struct oak_interest *it;
-	struct oak_remote *ni;
-	char err[256];
-	uint32_t qip;
-
-	if (oak_msg_service_table_decode(p, len, &t, err, sizeof(err))) {
-		oak_log(WARN, "%s: bad service table: %s", topic, err);
-		return;
-	}
-	qip = ip4(t.query_ip);
-	for (size_t k = 0; k < sizeof(n->asked) / sizeof(n->asked[0]); k++)
-		if (qip && n->asked[k].addr == qip)
-			n->asked[k].at_ms = 0; /* answered: a later miss may ask again */
-	if (!t.found) {
-		oak_log(INFO, "table: %s%s unknown to the cluster", t.job_name, t.query_ip);
-		goto out;
-	}
-	it = interest_get(n, t.job_name);
-	if (!it)
-		goto out;
-	ni = calloc(t.n_instances ? t.n_instances : 1, sizeof(*ni));
-	if (!ni)
-		goto out;
-	for (size_t k = 0; k < t.n_instances; k++) {
-		ni[k].inst_ip = ip4(t.instances[k].instance_ip);
-		ni[k].node_ip = ip4(t.instances[k].node_ip);
-		ni[k].state = t.instances[k].state;
-		snprintf(ni[k].node_id, sizeof(ni[k].node_id), "%s", t.instances[k].node_id);
-	}
-	/* remote instances that left the table leave the datapath */
-	for (size_t k = 0; n->dp && k < it->n_inst; k++) {
-		bool still = false;
-
-		for (size_t j = 0; j < t.n_instances; j++)
-			still |= ni[j].inst_ip == it->inst[k].inst_ip && state_live(ni[j].state);
-		if (!still && !local_by_ip(n, it->inst[k].inst_ip) &&
-		    !remote_wanted(n, it->inst[k].inst_ip, it))
-			oak_dp_instance_del(n->dp, it->inst[k].inst_ip);
-	}
-	free(it->inst);
-	it->inst = ni;
-	it->n_inst = t.n_instances;
-	it->have_table = true;
-	it->last_used_ms = oak_mono_ms();
-	snprintf(it->service_id, sizeof(it->service_id), "%s", t.service_id);
-	if (t.rr_ip[0])
-		it->rr_ip = ip4(t.rr_ip);
-	if (t.closest_ip[0])
-		it->closest_ip = ip4(t.closest_ip);
-	if (qip && qip != it->rr_ip && qip != it->closest_ip)
-		for (size_t k = 0; k < it->n_inst; k++)
-			it->by_instance |= it->inst[k].inst_ip == qip;
-	oak_log(INFO, "table: %s, %zu instances", it->job, it->n_inst);
-	program_service(n, it);
-	interests_save(n);
-out:
-	oak_msg_service_table_free(&t);
-}
-
-static void on_miss(void *ctx, uint32_t addr, uint32_t src_inst)
-{
-	struct oak_node *n = ctx;
-	int64_t now = oak_mono_ms();
-	size_t slot = 0, sz = sizeof(n->asked) / sizeof(n->asked[0]);
-	char a[INET_ADDRSTRLEN];
-
-	for (size_t k = 0; k < sz; k++) {
-		if (n->asked[k].addr == addr && now - n->asked[k].at_ms < 3000)
-			return;
-		if (n->asked[k].at_ms < n->asked[slot].at_ms)
-			slot = k;
-	}
-	n->asked[slot].addr = addr;
-	n->asked[slot].at_ms = now;
-	oak_log(DEBUG, "datapath: miss for %s", ipstr(addr, a));
-	if (connected(n))
-		send_query(n, NULL, addr);
-}
-
-/* Flows in the CT map that use a Service IP recently: mark interests used. */
-static void mark_used_interests(struct oak_node *n, int64_t idle_ms)
-{
-	struct oak_ct_key k, next;
-	struct oak_ct_val v;
-	struct timespec ts;
-	uint64_t now_ns;
-	int fd, err, guard = 0;
-
-	if (!n->dp)
-		return;
-	fd = oak_dp_map_fd(n->dp, OAK_MAP_CT);
-	if (fd < 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	for (err = bpf_map_get_next_key(fd, NULL, &next); !err && guard < OAK_CT_ENTRIES;
-	     err = bpf_map_get_next_key(fd, &k, &next), guard++) {
-		k = next;
-		if (k.dir != OAK_CT_FORWARD || bpf_map_lookup_elem(fd, &k, &v))
-			continue;
-		if (now_ns - v.last_seen_ns > (uint64_t)idle_ms * 1000000ull)
-			continue;
-		/* used when its last packet went (bpf_ktime_get_ns is
-		 * CLOCK_MONOTONIC too), not when we looked: else a flow seen
-		 * just before would keep it for up to twice interest_idle */
-		for (struct oak_interest *i = n->interests; i; i = i->next)
-			if ((k.daddr == i->rr_ip || k.daddr == i->closest_ip) &&
-			    (int64_t)(v.last_seen_ns / 1000000ull) > i->last_used_ms)
-				i->last_used_ms = (int64_t)(v.last_seen_ns / 1000000ull);
-	}
-}
-
-static void check_interests(struct oak_node *n)
-{
-	int64_t now = oak_mono_ms(), idle = oak_config_int(n->cfg, "interest_idle") * 1000;
-	struct oak_interest *it, *next;
-
-	if (now - n->last_idle_check_ms < 2000)
-		return;
-	n->last_idle_check_ms = now;
-	mark_used_interests(n, idle);
-	for (it = n->interests; it; it = next) {
-		bool local = false;
-
-		next = it->next;
-		for (struct oak_instance *in = n->insts; in; in = in->next)
-			local |= !strcmp(in->d.job_name, it->job);
-		if (local || (it->by_instance && it->n_inst))
-			it->last_used_ms = now;
-		else if (now - it->last_used_ms > idle)
-			interest_drop(n, it);
-	}
-}
-
-/* ------------------------------------------------------------ instances */
+/* ------------------------------------------------------------ processes */
 
 static void on_exit_of(struct oak_node *n, struct oak_instance *in);
 
@@ -901,6 +472,25 @@ static void unwatch_process(struct oak_node *n, struct oak_instance *in)
 	if (in->pidfd >= 0)
 		oak_loop_del_fd(n->loop, in->pidfd);
 }
+
+static int start_process(struct oak_node *n, struct oak_instance *in)
+{
+	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
+	char err[300];
+
+	if (rt->start(&n->env, in, err, sizeof(err))) {
+		snprintf(in->reason, sizeof(in->reason), "%.255s", err);
+		return -1;
+	}
+	in->started_ms = oak_mono_ms();
+	in->restart_at_ms = 0;
+	watch_process(n, in);
+	oak_log(INFO, "instance %s.%u: pid %d in %s", in->d.job_name, in->d.instance_number,
+		(int)in->pid, in->netns);
+	return 0;
+}
+
+/* ------------------------------------------------------------ instances */
 
 static int dp_local(struct oak_node *n, struct oak_instance *in, char *err, size_t errlen)
 {
@@ -945,6 +535,7 @@ static void teardown(struct oak_node *n, struct oak_instance *in)
 	oak_net_destroy(in);
 }
 
+/* unlink and free; the process, if any, is left alone */
 static void instance_free(struct oak_node *n, struct oak_instance *in)
 {
 	for (struct oak_instance **pp = &n->insts; *pp; pp = &(*pp)->next)
@@ -959,17 +550,15 @@ static void instance_free(struct oak_node *n, struct oak_instance *in)
 	free(in);
 }
 
-static void reprogram_job(struct oak_node *n, const char *job)
+void instances_free(struct oak_node *n)
 {
-	struct oak_interest *it = interest_find(n, job);
-
-	if (it)
-		program_service(n, it);
+	while (n->insts)
+		instance_free(n, n->insts);
 }
 
 /* the instance is over: report, clean, forget */
-static void finish(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
-		   const char *reason)
+void instance_finish(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
+		     const char *reason)
 {
 	char job[OAK_JOB_NAME_LEN];
 
@@ -980,23 +569,6 @@ static void finish(struct oak_node *n, struct oak_instance *in, enum oak_instanc
 	record_remove(n, in);
 	instance_free(n, in);
 	reprogram_job(n, job);
-}
-
-static int start_process(struct oak_node *n, struct oak_instance *in)
-{
-	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
-	char err[300];
-
-	if (rt->start(&n->env, in, err, sizeof(err))) {
-		snprintf(in->reason, sizeof(in->reason), "%.255s", err);
-		return -1;
-	}
-	in->started_ms = oak_mono_ms();
-	in->restart_at_ms = 0;
-	watch_process(n, in);
-	oak_log(INFO, "instance %s.%u: pid %d in %s", in->d.job_name, in->d.instance_number,
-		(int)in->pid, in->netns);
-	return 0;
 }
 
 /* next free address of the block: .2 .. .62 (.1 is the gateway) */
@@ -1017,7 +589,17 @@ static int alloc_ns_ip(struct oak_node *n, char *out)
 	return -1;
 }
 
-static void on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
+/* the interest in a local instance's service: its Service IPs come with it */
+static struct oak_interest *interest_of(struct oak_node *n, const struct oak_instance *in)
+{
+	struct oak_interest *it = interest_get(n, in->d.job_name);
+
+	if (it)
+		snprintf(it->service_id, sizeof(it->service_id), "%s", in->d.service_id);
+	return it;
+}
+
+void on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
 	struct oak_node *n = arg;
 	struct oak_instance *in;
@@ -1086,9 +668,8 @@ static void on_deploy(struct oak_bus *bus, const char *topic, const void *p, siz
 	set_state(n, in, OAK_INSTANCE_RUNNING, NULL);
 	publish_net_service(n, in, true);
 
-	it = interest_get(n, in->d.job_name);
+	it = interest_of(n, in);
 	if (it) {
-		snprintf(it->service_id, sizeof(it->service_id), "%s", in->d.service_id);
 		if (in->d.rr_ip[0])
 			it->rr_ip = ip4(in->d.rr_ip);
 		if (in->d.closest_ip[0])
@@ -1104,10 +685,10 @@ failed_early:
 	instance_free(n, in);
 	return;
 failed:
-	finish(n, in, OAK_INSTANCE_FAILED, err);
+	instance_finish(n, in, OAK_INSTANCE_FAILED, err);
 }
 
-static void on_delete(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
+void on_delete(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
 	struct oak_node *n = arg;
 	struct oak_msg_delete m = {0};
@@ -1121,7 +702,7 @@ static void on_delete(struct oak_bus *bus, const char *topic, const void *p, siz
 		if (!strcmp(in->d.job_name, m.job_name) &&
 		    in->d.instance_number == m.instance_number) {
 			oak_log(INFO, "delete: %s.%u", m.job_name, m.instance_number);
-			finish(n, in, OAK_INSTANCE_UNDEPLOYED, NULL);
+			instance_finish(n, in, OAK_INSTANCE_UNDEPLOYED, NULL);
 			oak_msg_delete_free(&m);
 			return;
 		}
@@ -1159,14 +740,14 @@ static void on_exit_of(struct oak_node *n, struct oak_instance *in)
 	oak_proc_forget(in);
 	in->exit_code = code;
 	if (in->d.one_shot && code == 0) {
-		finish(n, in, OAK_INSTANCE_COMPLETED, why);
+		instance_finish(n, in, OAK_INSTANCE_COMPLETED, why);
 		return;
 	}
 	if (in->restarts >= tries) {
 		char r[200];
 
 		snprintf(r, sizeof(r), "%s; gave up after %u restarts", why, in->restarts);
-		finish(n, in, OAK_INSTANCE_DEAD, r);
+		instance_finish(n, in, OAK_INSTANCE_DEAD, r);
 		return;
 	}
 	in->restart_at_ms =
@@ -1179,7 +760,8 @@ static void on_exit_of(struct oak_node *n, struct oak_instance *in)
 	reprogram_job(n, in->d.job_name);
 }
 
-static void restart_due(struct oak_node *n)
+/* every second: restarts that are due */
+void restarts_tick(struct oak_node *n)
 {
 	int64_t now = oak_mono_ms();
 	struct oak_instance *in, *next;
@@ -1200,7 +782,7 @@ static void restart_due(struct oak_node *n)
 			char r[300];
 
 			snprintf(r, sizeof(r), "restart: %s", in->reason);
-			finish(n, in, OAK_INSTANCE_DEAD, r);
+			instance_finish(n, in, OAK_INSTANCE_DEAD, r);
 			continue;
 		}
 		in->state = OAK_INSTANCE_RUNNING;
@@ -1210,22 +792,57 @@ static void restart_due(struct oak_node *n)
 	}
 }
 
-/* Restart safety: rebuild the instance list from the records. A live
- * process in a live namespace is adopted as it is; nothing is restarted
- * that runs, and nothing is created twice. */
-static void adopt_records(struct oak_node *n)
+/* One record: adopt a live process in a live namespace as it is; nothing
+ * is restarted that runs, and nothing is created twice. */
+static void adopt_one(struct oak_node *n, struct oak_instance *in, const char *name)
+{
+	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
+
+	if (rt && in->pid && rt->alive(&n->env, in) && oak_net_exists(in)) {
+		char derr[128];
+
+		in->pidfd = oak_pidfd_open(in->pid);
+		in->adopted = true;
+		in->started_ms = oak_mono_ms();
+		in->state = OAK_INSTANCE_RUNNING;
+		watch_process(n, in);
+		if (dp_local(n, in, derr, sizeof(derr)))
+			oak_log(WARN, "adopt %s: %s", name, derr);
+		oak_log(INFO, "instance %s.%u: adopted (pid %d, %s)", in->d.job_name,
+			in->d.instance_number, (int)in->pid, in->netns);
+	} else if (rt && oak_net_exists(in) && in->state != OAK_INSTANCE_CREATING) {
+		/* crashed while the agent was away: the usual restart path */
+		oak_log(WARN, "instance %s.%u: process gone while the agent was down",
+			in->d.job_name, in->d.instance_number);
+		in->pid = 0;
+		in->state = OAK_INSTANCE_FAILED;
+		in->restart_at_ms = oak_mono_ms();
+		in->restarts++;
+		snprintf(in->reason, sizeof(in->reason), "process ended while agent down");
+	} else {
+		oak_log(WARN, "instance %s.%u: half-made or gone; cleaning it up", in->d.job_name,
+			in->d.instance_number);
+		in->pid = 0;
+		in->state = OAK_INSTANCE_FAILED;
+		snprintf(in->reason, sizeof(in->reason), "lost while the agent was down");
+		in->restart_at_ms = -1; /* finished once connected */
+	}
+}
+
+/* Restart safety: rebuild the instance list from the records, then the
+ * datapath entries of their services. */
+void adopt_records(struct oak_node *n)
 {
 	char dir[600], path[1000], err[256], buf[OAK_MSG_MAX_BYTES * 2];
 	struct dirent *e;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/instances", n->state_dir);
+	snprintf(dir, sizeof(dir), "%.512s/instances", n->state_dir);
 	d = opendir(dir);
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
 		struct oak_instance *in;
-		const struct oak_runtime *rt;
 		ssize_t len;
 		int fd;
 		size_t l = strlen(e->d_name);
@@ -1249,43 +866,13 @@ static void adopt_records(struct oak_node *n)
 		}
 		in->next = n->insts;
 		n->insts = in;
-		rt = oak_runtime_find(in->d.runtime);
-		if (rt && in->pid && rt->alive(&n->env, in) && oak_net_exists(in)) {
-			char derr[128];
-
-			in->pidfd = oak_pidfd_open(in->pid);
-			in->adopted = true;
-			in->started_ms = oak_mono_ms();
-			in->state = OAK_INSTANCE_RUNNING;
-			watch_process(n, in);
-			if (dp_local(n, in, derr, sizeof(derr)))
-				oak_log(WARN, "adopt %s: %s", e->d_name, derr);
-			oak_log(INFO, "instance %s.%u: adopted (pid %d, %s)", in->d.job_name,
-				in->d.instance_number, (int)in->pid, in->netns);
-		} else if (rt && oak_net_exists(in) && in->state != OAK_INSTANCE_CREATING) {
-			/* crashed while the agent was away: the usual restart path */
-			oak_log(WARN, "instance %s.%u: process gone while the agent was down",
-				in->d.job_name, in->d.instance_number);
-			in->pid = 0;
-			in->state = OAK_INSTANCE_FAILED;
-			in->restart_at_ms = oak_mono_ms();
-			in->restarts++;
-			snprintf(in->reason, sizeof(in->reason), "process ended while agent down");
-		} else {
-			oak_log(WARN, "instance %s.%u: half-made or gone; cleaning it up",
-				in->d.job_name, in->d.instance_number);
-			in->pid = 0;
-			in->state = OAK_INSTANCE_FAILED;
-			snprintf(in->reason, sizeof(in->reason), "lost while the agent was down");
-			in->restart_at_ms = -1; /* finished once connected */
-		}
+		adopt_one(n, in, e->d_name);
 	}
 	closedir(d);
 	for (struct oak_instance *in = n->insts; in; in = in->next) {
-		struct oak_interest *it = interest_get(n, in->d.job_name);
+		struct oak_interest *it = interest_of(n, in);
 
 		if (it) {
-			snprintf(it->service_id, sizeof(it->service_id), "%s", in->d.service_id);
 			it->rr_ip = ip4(in->d.rr_ip);
 			it->closest_ip = ip4(in->d.closest_ip);
 		}
@@ -1294,154 +881,25 @@ static void adopt_records(struct oak_node *n)
 		program_service(n, it);
 }
 
-/* ------------------------------------------------------------ bus */
+/* ------------------------------------------------------------ wiring */
 
-static void on_bus_state(struct oak_bus *bus, enum oak_bus_state s, void *arg)
-{
-	struct oak_node *n = arg;
-	struct oak_msg_status st = {0};
-	struct oak_instance *in, *next;
-
-	if (s != OAK_BUS_CONNECTED)
-		return;
-	snprintf(st.id, sizeof(st.id), "%s", n->id);
-	st.online = true;
-	snprintf(st.boot_id, sizeof(st.boot_id), "%s", n->boot_id);
-	publish_node(n, OAK_T_STATUS, oak_msg_status_encode(&st), true);
-	send_hello(n);
-	send_info(n);
-	/* the cluster rebuilds its view from reports: tell it everything */
-	for (in = n->insts; in; in = next) {
-		next = in->next;
-		if (in->restart_at_ms == -1) {
-			finish(n, in, OAK_INSTANCE_FAILED, in->reason);
-			continue;
-		}
-		report_state(n, in);
-	}
-	for (struct oak_interest *it = n->interests; it; it = it->next)
-		if (!it->have_table)
-			send_query(n, it->job, 0);
-}
-
-/* ------------------------------------------------------------ setup */
-
-/* The configured runtimes that are available now (containerd may come and
- * go); logged when the offer changes. */
-static void pick_runtimes(struct oak_node *n)
-{
-	char list[256], *save = NULL, off[256] = "";
-	struct oak_names now = {0};
-
-	snprintf(list, sizeof(list), "%s", oak_config_str(n->cfg, "runtimes"));
-	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-		const struct oak_runtime *rt = oak_runtime_find(t);
-		bool ok = rt && rt->available(&n->env);
-
-		if (ok && now.n < OAK_NAMES_MAX)
-			snprintf(now.v[now.n++], OAK_RUNTIME_LEN, "%s", t);
-		else if (!ok)
-			snprintf(off + strlen(off), sizeof(off) - strlen(off), " %s", t);
-	}
-	if (now.n == n->runtimes.n && !memcmp(now.v, n->runtimes.v, now.n * sizeof(now.v[0])))
-		return;
-	n->runtimes = now;
-	list[0] = '\0';
-	for (size_t i = 0; i < now.n; i++)
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), " %s", now.v[i]);
-	oak_log(INFO, "runtimes: offered:%s%s%s", now.n ? list : " none",
-		off[0] ? "; not available:" : "", off);
-	n->last_report_ms = 0; /* tell the cluster soon */
-}
-
-static int if_mtu(const char *ifname)
-{
-	struct ifreq ifr = {0};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu;
-
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	mtu = ioctl(fd, SIOCGIFMTU, &ifr) ? -1 : ifr.ifr_mtu;
-	close(fd);
-	return mtu;
-}
-
-/* misses: the kernel saw an address it has no entry for */
-static void on_dp_events(struct oak_loop *l, int fd, unsigned events, void *arg)
+/* the parts that work on time, in this order every second */
+static int64_t tick(struct oak_loop *l, void *arg)
 {
 	struct oak_node *n = arg;
 
-	oak_dp_events_poll(n->dp, 0);
+	heartbeat_tick(n);
+	restarts_tick(n);
+	reports_tick(n);
+	interests_tick(n);
+	probe_tick(n);
+	return 1000;
 }
 
-static int setup_datapath(struct oak_node *n)
+static void on_signal(struct oak_loop *l, int signo, void *arg)
 {
-	const char *up = oak_config_str(n->cfg, "uplink"),
-		   *ms = oak_config_str(n->cfg, "uplink_mode");
-	enum oak_uplink_mode mode = OAK_UPLINK_AUTO, chosen;
-	struct oak_cfg c = {0};
-	int ifindex = (int)if_nametoindex(up), err, mtu;
-
-	if (!strcmp(ms, "tc"))
-		mode = OAK_UPLINK_TC;
-	else if (!strcmp(ms, "xdp"))
-		mode = OAK_UPLINK_XDP;
-	else if (strcmp(ms, "auto")) {
-		oak_log(ERROR, "uplink_mode: must be auto, tc or xdp, not '%s'", ms);
-		return -1;
-	}
-	if (!ifindex) {
-		oak_log(ERROR, "uplink: no interface '%s'", up);
-		return -1;
-	}
-	mtu = if_mtu(up);
-	err = oak_dp_open(n->id, &n->dp);
-	if (err) {
-		oak_log(ERROR, "datapath: open %s/%s: %s", OAK_BPF_ROOT, n->id, strerror(-err));
-		return -1;
-	}
-	c.node_ip = n->node_ip_n;
-	c.svc_net = htonl(0x0a1e0000);
-	c.svc_mask = htonl(0xffff0000);
-	c.uplink_ifindex = (uint32_t)ifindex;
-	c.uplink_mtu = mtu > 0 ? (uint32_t)mtu : 1500;
-	err = oak_dp_configure(n->dp, &c);
-	if (!err)
-		err = oak_dp_attach_uplink(n->dp, ifindex, mode, &chosen);
-	if (err) {
-		oak_log(ERROR, "datapath: uplink %s: %s", up, strerror(-err));
-		return -1;
-	}
-	n->dp_fd = oak_dp_events_fd(n->dp, on_miss, n);
-	if (n->dp_fd >= 0 && oak_loop_add_fd(n->loop, n->dp_fd, OAK_EV_READ, on_dp_events, n))
-		oak_log(WARN, "datapath: cannot watch the miss ring buffer");
-	oak_log(INFO, "datapath: %s maps %s, uplink %s decap at %s", n->id,
-		oak_dp_adopted(n->dp) ? "adopted" : "created", up,
-		chosen == OAK_UPLINK_XDP ? "xdp" : "tc");
-	return 0;
-}
-
-/* cluster/status: a cluster that (re)started rebuilds its view from the
- * nodes' reports, so a new cluster boot_id makes us report everything again */
-static void on_cluster_status(struct oak_bus *bus, const char *topic, const void *p, size_t len,
-			      void *arg)
-{
-	static char last[OAK_ID_LEN];
-	struct oak_msg_status m = {0};
-	char err[256];
-
-	if (oak_msg_status_decode(p, len, &m, err, sizeof(err)) == 0 && m.online &&
-	    strcmp(m.boot_id, last)) {
-		bool first = !last[0];
-
-		snprintf(last, sizeof(last), "%s", m.boot_id);
-		if (!first) { /* the first one comes right after our own connect report */
-			oak_log(INFO, "cluster %s (re)started: reporting everything", m.id);
-			on_bus_state(bus, OAK_BUS_CONNECTED, arg);
-		}
-	}
-	oak_msg_status_free(&m);
+	oak_log(INFO, "signal %d: stopping (instances keep running)", signo);
+	oak_loop_stop(l);
 }
 
 static int subscribe_all(struct oak_node *n)
@@ -1465,76 +923,17 @@ static int subscribe_all(struct oak_node *n)
 	return oak_bus_subscribe(n->bus, OAK_TOPIC_CLUSTER_STATUS, on_cluster_status, n);
 }
 
-static void read_boot_id(struct oak_node *n)
+/* Who and where this node is: id, underlay address, state dir, subnet,
+ * architecture, location. 0, or the exit status. */
+static int node_identity(struct oak_node *n, char *id_buf, size_t id_len)
 {
-	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
-
-	if (!f || !fgets(n->boot_id, sizeof(n->boot_id), f))
-		snprintf(n->boot_id, sizeof(n->boot_id), "%lld-%d", (long long)oak_wall_ms(),
-			 (int)getpid());
-	if (f)
-		fclose(f);
-	n->boot_id[strcspn(n->boot_id, "\n")] = '\0';
-}
-
-/* replies and requests from peers */
-static void on_probe(struct oak_loop *l, int fd, unsigned events, void *arg)
-{
-	struct oak_node *n = arg;
-
-	if (oak_probe_recv(n->probe) > 0)
-		update_latencies(n);
-}
-
-/* the parts that work on time, in this order every second */
-static int64_t tick(struct oak_loop *l, void *arg)
-{
-	struct oak_node *n = arg;
-
-	heartbeat_tick(n);
-	restart_due(n);
-	maybe_report(n);
-	check_interests(n);
-	probe_tick(n);
-	return 1000;
-}
-
-static void on_signal(struct oak_loop *l, int signo, void *arg)
-{
-	oak_log(INFO, "signal %d: stopping (instances keep running)", signo);
-	oak_loop_stop(l);
-}
-
-int main(int argc, char **argv)
-{
-	static struct oak_node node;
-	struct oak_node *n = &node;
-	struct oak_bus_opts bo = {0};
-	struct oak_msg_status will = {0};
-	char err[512], will_topic[OAK_TOPIC_LEN], path[600], node_id_buf[OAK_ID_LEN];
-	char *will_payload;
-	const char *s;
-	enum oak_log_level lvl;
+	const char *s = oak_config_str(n->cfg, "node_id");
+	char path[600];
 	struct utsname un;
-	int rc;
 
-	oak_log_init("oak-node", OAK_LOG_INFO);
-	n->cfg = oak_config_new("oak-node", keys, sizeof(keys) / sizeof(keys[0]));
-	if (!n->cfg)
-		return 1;
-	rc = oak_config_parse_args(n->cfg, argc, argv, stdout, err, sizeof(err));
-	if (rc == 1)
-		return 0;
-	if (rc < 0) {
-		fprintf(stderr, "oak-node: %s\n", err);
-		return 2;
-	}
-	if (oak_log_level_parse(oak_config_str(n->cfg, "log_level"), &lvl) == 0)
-		oak_log_set_level(lvl);
 	gethostname(n->hostname, sizeof(n->hostname) - 1);
-	s = oak_config_str(n->cfg, "node_id");
-	snprintf(node_id_buf, sizeof(node_id_buf), "%.64s", *s ? s : n->hostname);
-	n->id = node_id_buf;
+	snprintf(id_buf, id_len, "%.64s", *s ? s : n->hostname);
+	n->id = id_buf;
 	if (!oak_topic_id_valid(n->id)) {
 		oak_log(ERROR, "node_id: '%s' is not usable as an MQTT topic level", n->id);
 		return 2;
@@ -1569,37 +968,14 @@ int main(int argc, char **argv)
 	n->location.set = oak_config_bool(n->cfg, "location_set");
 	n->location.lat = oak_config_double(n->cfg, "latitude");
 	n->location.lon = oak_config_double(n->cfg, "longitude");
-	pick_runtimes(n);
-	read_boot_id(n);
-	sample_resources(n);
-	n->cpu_prev_ms = oak_mono_ms();
-	n->dp_fd = -1;
+	return 0;
+}
 
-	n->loop = oak_loop_new();
-	if (!n->loop)
-		return 1;
-	oak_loop_on_signal(n->loop, on_signal, n);
-	if (setup_datapath(n))
-		return 1;
-	if (oak_config_int(n->cfg, "probe_interval") > 0) {
-		n->probe = oak_probe_new(n->node_ip_n, oak_instance_hash(n->id, 0));
-		if (!n->probe)
-			oak_log(WARN,
-				"probes: cannot bind %s:%d: %s; closest IPs rank local "
-				"backends first, remote ones unmeasured",
-				n->node_ip, OAK_PROBE_PORT, strerror(errno));
-		else if (oak_loop_add_fd(n->loop, oak_probe_fd(n->probe), OAK_EV_READ, on_probe,
-					 n))
-			oak_log(WARN, "probes: cannot watch the probe socket");
-	}
+/* the cluster bus, with a retained offline status as its last will */
+static int connect_bus(struct oak_node *n, const char *will_topic, const char *will_payload)
+{
+	struct oak_bus_opts bo = {0};
 
-	heartbeat_start(n);
-
-	snprintf(will.id, sizeof(will.id), "%s", n->id);
-	will.online = false;
-	snprintf(will.boot_id, sizeof(will.boot_id), "%.39s", n->boot_id);
-	will_payload = oak_msg_status_encode(&will);
-	oak_topic_node(will_topic, sizeof(will_topic), n->id, OAK_T_STATUS);
 	oak_bus_opts_from_config(&bo, n->cfg, "broker_");
 	bo.client_id = n->id;
 	bo.keepalive_s = (int)oak_config_int(n->cfg, "keepalive");
@@ -1612,21 +988,68 @@ int main(int argc, char **argv)
 	n->bus = oak_bus_new(&bo);
 	if (!n->bus) {
 		oak_log(ERROR, "bus: cannot create");
-		return 1;
+		return -1;
 	}
 	oak_bus_on_state(n->bus, on_bus_state, n);
-	if (subscribe_all(n) || oak_loop_add_bus(n->loop, n->bus)) {
+	if (subscribe_all(n)) {
 		oak_log(ERROR, "bus: cannot subscribe");
-		return 1;
+		return -1;
 	}
-	interests_load(n);
-	for (struct oak_interest *it = n->interests; it; it = it->next) {
-		char topic[OAK_TOPIC_LEN];
+	if (oak_loop_add_bus(n->loop, n->bus)) {
+		oak_log(ERROR, "bus: cannot watch its socket");
+		return -1;
+	}
+	return 0;
+}
 
-		job_topic(it->job, topic, sizeof(topic));
-		if (topic[0])
-			oak_bus_subscribe(n->bus, topic, on_table, n);
+int main(int argc, char **argv)
+{
+	static struct oak_node node = {.dp_fd = -1, .hb_fd = -1};
+	struct oak_node *n = &node;
+	struct oak_msg_status will = {0};
+	char err[512], will_topic[OAK_TOPIC_LEN], node_id_buf[OAK_ID_LEN];
+	char *will_payload = NULL;
+	enum oak_log_level lvl;
+	int rc;
+
+	oak_log_init("oak-node", OAK_LOG_INFO);
+	n->cfg = oak_config_new("oak-node", keys, sizeof(keys) / sizeof(keys[0]));
+	if (!n->cfg)
+		return 1;
+	rc = oak_config_parse_args(n->cfg, argc, argv, stdout, err, sizeof(err));
+	if (rc == 1)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "oak-node: %s\n", err);
+		return 2;
 	}
+	if (oak_log_level_parse(oak_config_str(n->cfg, "log_level"), &lvl) == 0)
+		oak_log_set_level(lvl);
+	rc = node_identity(n, node_id_buf, sizeof(node_id_buf));
+	if (rc)
+		return rc;
+	pick_runtimes(n);
+	read_boot_id(n);
+	sample_resources(n);
+	n->cpu_prev_ms = oak_mono_ms();
+
+	n->loop = oak_loop_new();
+	if (!n->loop)
+		return 1;
+	oak_loop_on_signal(n->loop, on_signal, n);
+	if (setup_datapath(n))
+		return 1;
+	latency_start(n);
+	heartbeat_start(n);
+
+	snprintf(will.id, sizeof(will.id), "%s", n->id);
+	will.online = false;
+	snprintf(will.boot_id, sizeof(will.boot_id), "%.39s", n->boot_id);
+	will_payload = oak_msg_status_encode(&will);
+	oak_topic_node(will_topic, sizeof(will_topic), n->id, OAK_T_STATUS);
+	if (connect_bus(n, will_topic, will_payload))
+		return 1;
+	interests_restore(n);
 	adopt_records(n);
 	if (oak_loop_add_timer(n->loop, 1000, tick, n) < 0) {
 		oak_log(ERROR, "event loop: cannot add the tick");
@@ -1637,10 +1060,8 @@ int main(int argc, char **argv)
 
 	/* clean stop: say so (the will is only for crashes); instances keep
 	 * running and the kernel keeps forwarding */
-	if (connected(n)) {
-		struct oak_msg_status st = will;
-
-		publish_node(n, OAK_T_STATUS, oak_msg_status_encode(&st), true);
+	if (node_connected(n)) {
+		publish_node(n, OAK_T_STATUS, oak_msg_status_encode(&will), true);
 		oak_bus_flush(&n->bus, 1, 500);
 	}
 	oak_bus_free(n->bus);
@@ -1649,15 +1070,8 @@ int main(int argc, char **argv)
 		oak_dp_close(n->dp);
 	oak_probe_free(n->probe);
 	heartbeat_stop(n);
-	while (n->insts)
-		instance_free(n, n->insts);
-	while (n->interests) {
-		struct oak_interest *it = n->interests;
-
-		n->interests = it->next;
-		free(it->inst);
-		free(it);
-	}
+	instances_free(n);
+	interests_free(n);
 	oak_loop_free(n->loop);
 	oak_config_free(n->cfg);
 	oak_log(INFO, "stopped");

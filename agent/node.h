@@ -1,5 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* oak-node's daemon state, shared by its files. */
+/*
+ * oak-node's daemon state and what its files share. Each file owns one
+ * concern and runs on the shared event loop (oak/daemon.h):
+ *
+ *   main.c       config, the parts, the loop; and for now registration
+ *                and reports, and the instance lifecycle
+ *   heartbeat.c  the UDP heartbeat to the cluster (its liveness signal)
+ *   tables.c     service tables and interests -> datapath calls, misses
+ *   latency.c    peer probes -> the latencies of closest IPs
+ *   uplink.c     the node's datapath on its uplink
+ *   subnet.c     the node's instance subnet
+ */
 #ifndef OAK_AGENT_NODE_H
 #define OAK_AGENT_NODE_H
 
@@ -114,10 +125,56 @@ static inline const char *ipstr(uint32_t a, char *buf)
 	return inet_ntop(AF_INET, &x, buf, INET_ADDRSTRLEN);
 }
 
+/* main.c: registration and reports */
+void publish_node(struct oak_node *n, const char *suffix, char *payload, bool retain);
+bool node_connected(const struct oak_node *n);
+void report_state(struct oak_node *n, struct oak_instance *in);
+void set_state(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
+	       const char *reason);
+void publish_net_service(struct oak_node *n, struct oak_instance *in, bool deployed);
+void pick_runtimes(struct oak_node *n);
+void sample_resources(struct oak_node *n);
+void read_boot_id(struct oak_node *n);
+void reports_tick(struct oak_node *n);
+void on_bus_state(struct oak_bus *bus, enum oak_bus_state s, void *arg);
+void on_cluster_status(struct oak_bus *bus, const char *topic, const void *p, size_t len,
+		       void *arg);
+
 /* heartbeat.c */
 void heartbeat_start(struct oak_node *n);
 void heartbeat_tick(struct oak_node *n);
 void heartbeat_stop(struct oak_node *n);
+
+/* main.c: the instance lifecycle */
+struct oak_instance *instance_by_ip(struct oak_node *n, uint32_t ip);
+bool instance_state_live(enum oak_instance_state s);
+void instance_finish(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
+		     const char *reason);
+void on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
+void on_delete(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
+void restarts_tick(struct oak_node *n);
+void adopt_records(struct oak_node *n);
+void instances_free(struct oak_node *n); /* on stop: forget, leave running */
+
+/* tables.c */
+struct oak_interest *interest_get(struct oak_node *n, const char *job);
+void program_service(struct oak_node *n, struct oak_interest *it);
+void reprogram_job(struct oak_node *n, const char *job);
+void send_query(struct oak_node *n, const char *job, uint32_t addr);
+void on_table(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
+void on_miss(void *ctx, uint32_t addr, uint32_t src_inst);
+void interests_restore(struct oak_node *n);
+void interests_tick(struct oak_node *n);
+void interests_free(struct oak_node *n);
+
+/* latency.c */
+void latency_start(struct oak_node *n);
+void fill_latencies(struct oak_node *n, const struct oak_interest *it, struct oak_svc_backend *b,
+		    unsigned nb);
+void probe_tick(struct oak_node *n);
+
+/* uplink.c */
+int setup_datapath(struct oak_node *n);
 
 /* subnet.c */
 int set_subnet(struct oak_node *n, const char *cidr);
