@@ -3,9 +3,10 @@
  * oak-node's daemon state and what its files share. Each file owns one
  * concern and runs on the shared event loop (oak/daemon.h):
  *
- *   main.c       config, the parts, the loop; and for now registration
- *                and reports, and the instance lifecycle
+ *   main.c       config, the parts, the loop: wiring only
+ *   reports.c    registration (status, hello) and reports to the cluster
  *   heartbeat.c  the UDP heartbeat to the cluster (its liveness signal)
+ *   lifecycle.c  deploy, delete, exit, restart backoff, records, adoption
  *   tables.c     service tables and interests -> datapath calls, misses
  *   latency.c    peer probes -> the latencies of closest IPs
  *   uplink.c     the node's datapath on its uplink
@@ -125,7 +126,7 @@ static inline const char *ipstr(uint32_t a, char *buf)
 	return inet_ntop(AF_INET, &x, buf, INET_ADDRSTRLEN);
 }
 
-/* main.c: registration and reports */
+/* reports.c */
 void publish_node(struct oak_node *n, const char *suffix, char *payload, bool retain);
 bool node_connected(const struct oak_node *n);
 void report_state(struct oak_node *n, struct oak_instance *in);
@@ -145,7 +146,7 @@ void heartbeat_start(struct oak_node *n);
 void heartbeat_tick(struct oak_node *n);
 void heartbeat_stop(struct oak_node *n);
 
-/* main.c: the instance lifecycle */
+/* lifecycle.c */
 struct oak_instance *instance_by_ip(struct oak_node *n, uint32_t ip);
 bool instance_state_live(enum oak_instance_state s);
 void instance_finish(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
