@@ -220,7 +220,7 @@ static const char *bearer(const char *h)
 static bool has_role(json_t *roles, const char *role)
 {
 	size_t i;
-	json_t *v;
+	json_t *v = NULL;
 
 	json_array_foreach(roles, i, v)
 	{

@@ -89,7 +89,7 @@ static int register_sla(struct rest *r, struct rest_req *q, const struct oak_sla
 {
 	char key[256], path[160];
 	size_t i, k;
-	json_t *d;
+	json_t *d = NULL;
 	int rc;
 
 	for (i = 0; i < sla->n_apps; i++) {
@@ -172,7 +172,7 @@ static int register_sla(struct rest *r, struct rest_req *q, const struct oak_sla
 int rest_app_create(struct rest *r, struct rest_req *q, json_t **out)
 {
 	struct oak_sla *sla = NULL;
-	json_t *created, *sdocs, *d;
+	json_t *created = NULL, *sdocs = NULL, *d = NULL;
 	char err[1024];
 	size_t i;
 	int rc;
@@ -251,7 +251,7 @@ int rest_apps_of_user(struct rest *r, struct rest_req *q, json_t **out)
 
 int rest_app_get(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *doc;
+	json_t *doc = NULL;
 	int rc = rest_load_owned(r, q, "applications", q->param[0], &doc, out);
 
 	if (rc)
@@ -265,7 +265,7 @@ int rest_app_get(struct rest *r, struct rest_req *q, json_t **out)
 int rest_app_update(struct rest *r, struct rest_req *q, json_t **out)
 {
 	static const char *const fixed[] = {"application_name", "application_namespace"};
-	json_t *doc, *v;
+	json_t *doc = NULL, *v = NULL;
 	int rc;
 
 	if (!json_is_object(q->body))

@@ -68,7 +68,7 @@ static char *issue(struct rest *r, json_t *user, const char *org, const char *ty
 	unsigned char rnd[12];
 	char jti[20];
 	int64_t now = (int64_t)time(NULL);
-	json_t *c;
+	json_t *c = NULL;
 	char *tok;
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
@@ -108,7 +108,7 @@ int rest_login(struct rest *r, struct rest_req *q, json_t **out)
 	const char *name, *pw, *org;
 	int64_t now = (int64_t)time(NULL);
 	struct rest_login_fail *f = fail_slot(r, q->http->client, now, false);
-	json_t *user;
+	json_t *user = NULL;
 	char *tok, *ref;
 	int rc;
 
@@ -163,7 +163,7 @@ int rest_refresh(struct rest *r, struct rest_req *q, json_t **out)
 static int parse_roles(json_t *v, json_t **roles, json_t **out)
 {
 	size_t i;
-	json_t *e;
+	json_t *e = NULL;
 
 	if (!v) {
 		*roles = json_pack("[s]", "User");

@@ -14,7 +14,7 @@ int rest_clusters_list(struct rest *r, struct rest_req *q, json_t **out)
 
 int rest_clusters_active(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *all, *v;
+	json_t *all = NULL, *v = NULL;
 	size_t i;
 
 	if (root_store_list(r->store, "clusters", NULL, NULL, &all))
@@ -32,7 +32,7 @@ int rest_clusters_active(struct rest *r, struct rest_req *q, json_t **out)
 /* by document id or by cluster_id */
 int rest_cluster_get(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *arr;
+	json_t *arr = NULL;
 	int rc = root_store_get(r->store, "clusters", q->param[0], out);
 
 	if (rc == 0)

@@ -62,7 +62,7 @@ static int claim_name(struct rest *r, json_t *doc, const char *id, json_t **out)
 int rest_org_create(struct rest *r, struct rest_req *q, json_t **out)
 {
 	char id[ROOT_ID_LEN];
-	json_t *doc;
+	json_t *doc = NULL;
 	int rc;
 
 	if (!json_is_object(q->body))
@@ -91,7 +91,7 @@ out:
 
 int rest_org_update(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *doc, *old_name;
+	json_t *doc = NULL, *old_name = NULL;
 	int rc;
 
 	if (!json_is_object(q->body))

@@ -62,7 +62,7 @@ int rest_services_all(struct rest *r, struct rest_req *q, json_t **out)
 
 int rest_services_of_app(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *app;
+	json_t *app = NULL;
 	int rc = rest_load_owned(r, q, "applications", q->param[0], &app, out);
 
 	if (rc)
@@ -75,7 +75,7 @@ int rest_services_of_app(struct rest *r, struct rest_req *q, json_t **out)
 
 int rest_service_get(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *doc;
+	json_t *doc = NULL;
 	int rc = rest_load_owned(r, q, "services", q->param[0], &doc, out);
 
 	if (rc)
@@ -117,7 +117,7 @@ static int check_addresses(json_t *doc, json_t *spec, json_t **out)
 
 int rest_service_update(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *doc, *spec, *v, *old;
+	json_t *doc = NULL, *spec = NULL, *v = NULL, *old = NULL;
 	struct oak_service svc;
 	const char *k;
 	char err[1024];
@@ -204,7 +204,7 @@ out:
 
 int rest_service_delete(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *doc, *app = NULL, *last = NULL, *ids;
+	json_t *doc = NULL, *app = NULL, *last = NULL, *ids = NULL;
 	const char *app_id;
 	size_t i;
 	int rc = rest_load_owned(r, q, "services", q->param[0], &doc, out);
@@ -241,8 +241,8 @@ store:
 
 int rest_instance_add(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *doc;
-	int64_t n;
+	json_t *doc = NULL;
+	int64_t n = 0;
 	int rc;
 
 	if (q->body && !json_is_object(q->body))
@@ -280,7 +280,7 @@ int rest_instance_add(struct rest *r, struct rest_req *q, json_t **out)
 
 int rest_instance_remove(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *doc;
+	json_t *doc = NULL;
 	char *end;
 	unsigned long n;
 	int rc;

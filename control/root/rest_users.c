@@ -11,7 +11,7 @@
 
 int rest_users_list(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *all, *v;
+	json_t *all = NULL, *v = NULL;
 	size_t i;
 
 	if (root_store_list(r->store, "users", NULL, NULL, &all))
@@ -40,7 +40,7 @@ static int load_user(struct rest *r, struct rest_req *q, json_t **user, json_t *
 
 int rest_user_get(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *u;
+	json_t *u = NULL;
 	int rc = load_user(r, q, &u, out);
 
 	if (rc)
@@ -53,7 +53,7 @@ int rest_user_get(struct rest *r, struct rest_req *q, json_t **out)
 static bool has_admin(json_t *roles)
 {
 	size_t i;
-	json_t *v;
+	json_t *v = NULL;
 
 	json_array_foreach(roles, i, v)
 	{
@@ -66,7 +66,7 @@ static bool has_admin(json_t *roles)
 /* whether another Admin than uid exists */
 static bool other_admin(struct rest *r, const char *uid)
 {
-	json_t *all, *v;
+	json_t *all = NULL, *v = NULL;
 	size_t i;
 	bool found = false;
 
@@ -84,7 +84,7 @@ static bool other_admin(struct rest *r, const char *uid)
 int rest_user_update(struct rest *r, struct rest_req *q, json_t **out)
 {
 	static const char *const str_keys[] = {"email", "organization"};
-	json_t *u, *v;
+	json_t *u = NULL, *v = NULL;
 	const char *k;
 	int rc;
 
@@ -200,7 +200,7 @@ int rest_user_delete(struct rest *r, struct rest_req *q, json_t **out)
 
 int rest_user_password(struct rest *r, struct rest_req *q, json_t **out)
 {
-	json_t *u, *oldp, *newp;
+	json_t *u = NULL, *oldp = NULL, *newp = NULL;
 	bool self;
 	char *hash;
 	int rc;
