@@ -63,6 +63,21 @@ static json_t *roles_of(json_t *user)
 	return out;
 }
 
+static bool has_admin_role(json_t *user)
+{
+	json_t *roles = roles_of(user), *v = NULL;
+	size_t i;
+	bool yes = false;
+
+	json_array_foreach(roles, i, v)
+	{
+		if (!strcmp(json_string_value(v), "Admin"))
+			yes = true;
+	}
+	json_decref(roles);
+	return yes;
+}
+
 static char *issue(struct rest *r, json_t *user, const char *org, const char *type, int64_t ttl)
 {
 	unsigned char rnd[12];
@@ -103,6 +118,31 @@ static int body_str(struct rest_req *q, const char *key, bool required, const ch
 	return 0;
 }
 
+/* Logging in to an organization other than one's own needs membership
+ * (an Admin may enter any). 0, or an error status. */
+static int org_member(struct rest *r, json_t *user, const char *org, json_t **out)
+{
+	const char *own = json_string_value(json_object_get(user, "organization"));
+	json_t *orgs = NULL, *m = NULL;
+	size_t i;
+	bool ok = false;
+
+	if ((own && !strcmp(own, org)) || has_admin_role(user))
+		return 0;
+	if (root_store_list(r->store, "organizations", "name", org, &orgs))
+		return rest_err_store(r, out);
+	json_array_foreach(json_object_get(json_array_get(orgs, 0), "members"), i, m)
+	{
+		if (json_is_string(m) && !strcmp(json_string_value(m), rest_oid(user)))
+			ok = true;
+	}
+	json_decref(orgs);
+	if (!ok)
+		return rest_err(out, 401, "organization_name",
+				"organization_name: not a member of '%s'", org);
+	return 0;
+}
+
 int rest_login(struct rest *r, struct rest_req *q, json_t **out)
 {
 	const char *name, *pw, *org;
@@ -133,6 +173,10 @@ int rest_login(struct rest *r, struct rest_req *q, json_t **out)
 	}
 	if (!org || !*org)
 		org = json_string_value(json_object_get(user, "organization")) ?: DEFAULT_ORG;
+	else if ((rc = org_member(r, user, org, out))) {
+		json_decref(user);
+		return rc;
+	}
 	tok = issue(r, user, org, "access", r->access_ttl_s);
 	ref = issue(r, user, org, "refresh", r->refresh_ttl_s);
 	json_decref(user);

@@ -311,12 +311,20 @@ def user_cases(r, admin):
     return toks, ids
 
 
-def org_cases(r, admin, toks):
+def org_cases(r, admin, toks, ids):
     st, body, _ = r.req("POST", "/api/organization/", {"name": "edgeco", "members": []}, token=admin)
     ok = check("organization created", st == 200 and body["name"] == "edgeco")
     oid = body["_id"]["$oid"] if ok else "x"
     st, body, _ = r.req("POST", "/api/organization", {"name": "edgeco"}, token=admin)
     check("organization name taken: 409", st == 409 and body.get("field") == "name")
+    login = {"username": "alice", "password": "alice-password-2", "organization_name": "edgeco"}
+    st, body, _ = r.req("POST", "/api/auth/login", login)
+    check("login to an organization one is not a member of: 401", st == 401
+          and body.get("field") == "organization_name")
+    st, body, _ = r.req("PUT", "/api/organization/" + oid, {"members": [ids["alice"]]}, token=admin)
+    st2, body2, _ = r.req("POST", "/api/auth/login", login)
+    check("login to an organization as a member: its name in the token", st == 200 and st2 == 200
+          and jwt_claims(body2["token"])["organization"] == "edgeco")
     st, body, _ = r.req("POST", "/api/organization", {"name": "mine"}, token=toks["alice"])
     check("organization by a User: 403", st == 403)
     st, body, _ = r.req("GET", "/api/organization", token=toks["alice"])
@@ -674,7 +682,7 @@ def main():
     try:
         admin = auth_cases(r)
         toks, ids = user_cases(r, admin)
-        org_cases(r, admin, toks)
+        org_cases(r, admin, toks, ids)
         aid, ng, cu = app_cases(r, admin, toks, ids)
         body_cases(r, admin)
         service_cases(r, admin, toks, aid, ng, cu)
