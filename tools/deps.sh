@@ -10,7 +10,7 @@ pkgs=(
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev libmnl-dev
 	# control plane
 	libjansson-dev libmosquitto-dev mosquitto mosquitto-clients
-	libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev openssl
+	libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev openssl libcrypt-dev
 	# tests and benchmarks
 	libcmocka-dev libclang-rt-14-dev iproute2 iputils-ping ethtool iperf3
 	sockperf iptables netcat-openbsd kmod procps python3 util-linux bc

@@ -250,6 +250,10 @@ static int authenticate(struct rest *r, struct rest_req *q, enum auth need, json
 	if (!q->user)
 		return rest_err(out, 401, NULL, "the token's user no longer exists");
 	q->user_id = rest_oid(q->user);
+	/* a user deleted and made again under the same name is another user */
+	if (json_is_string(json_object_get(q->claims, "uid")) &&
+	    strcmp(json_string_value(json_object_get(q->claims, "uid")), q->user_id))
+		return rest_err(out, 401, NULL, "the token's user no longer exists");
 	/* roles come from the user document: a demoted user loses them at once */
 	q->admin = has_role(json_object_get(q->user, "roles"), "Admin");
 	if (need == AUTH_ADMIN && !q->admin)

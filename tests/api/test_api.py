@@ -561,6 +561,19 @@ def cluster_cases(r, toks):
     check("clusters need a token: 401", st == 401)
 
 
+def user_delete_case(r, admin, toks):
+    old = toks["bob"]
+    st, body, _ = r.req("DELETE", "/api/user/bob/", token=admin)
+    st2, _, _ = r.req("GET", "/api/applications", token=old)
+    check("delete a user: its tokens stop working", st == 200 and st2 == 401)
+    st, body, _ = r.req("POST", "/api/auth/register", {"username": "bob", "password": "bob-password-2"}, token=admin)
+    st2, _, _ = r.req("GET", "/api/applications", token=old)
+    st3, _, _ = r.req("POST", "/api/auth/login", {"username": "bob", "password": "bob-password-2"})
+    check("a new user of the same name: the old token still refused", st == 200 and st2 == 401 and st3 == 200)
+    st, body, _ = r.req("DELETE", "/api/user/nobody", token=admin)
+    check("delete a missing user: 404", st == 404)
+
+
 def rate_limit_case(r):
     codes = []
     for _ in range(6):
@@ -687,6 +700,7 @@ def main():
         body_cases(r, admin)
         service_cases(r, admin, toks, aid, ng, cu)
         cluster_cases(r, toks)
+        user_delete_case(r, admin, toks)
         rate_limit_case(r)
         restart_case(r, admin)
         kill_case(r, admin)
