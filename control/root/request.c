@@ -9,47 +9,20 @@
 #include "placement.h"
 #include "oak/sla.h"
 
-/* the keys of an SLA v2.0 microservice object (control/common/sla.c);
- * every other key of a service document is the root's */
-static const char *const sla_keys[] = {
-    "microservice_name",
-    "microservice_namespace",
-    "virtualization",
-    "code",
-    "memory",
-    "vcpus",
-    "vgpus",
-    "vtpus",
-    "storage",
-    "bandwidth_in",
-    "bandwidth_out",
-    "cmd",
-    "environment",
-    "args",
-    "added_files",
-    "port",
-    "one_shot",
-    "privileged",
-    "target_node",
-    "state",
-    "sla_violation_strategy",
-    "arch",
-    "addresses",
-    "constraints",
-    "connectivity",
-};
-
+/* The SLA microservice object of doc: its SLA keys (oak_sla_service_key),
+ * without the root's own fields, nor microserviceID (which a submitted SLA
+ * leaves empty and the document fills). */
 json_t *root_sla_object(json_t *doc)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *v;
+	const char *k;
 
 	if (!o)
 		return NULL;
-	for (size_t i = 0; i < sizeof(sla_keys) / sizeof(sla_keys[0]); i++) {
-		json_t *v = json_object_get(doc, sla_keys[i]);
-
-		if (v && !json_is_null(v))
-			json_object_set(o, sla_keys[i], v);
+	json_object_foreach(doc, k, v)
+	{
+		if (oak_sla_service_key(k) && strcmp(k, "microserviceID") && !json_is_null(v))
+			json_object_set(o, k, v);
 	}
 	return o;
 }
