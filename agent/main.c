@@ -184,24 +184,14 @@ int main(int argc, char **argv)
 	static struct oak_node node = {.dp_fd = -1, .hb_fd = -1};
 	struct oak_node *n = &node;
 	struct oak_msg_status will = {0};
-	char err[512], will_topic[OAK_TOPIC_LEN], node_id_buf[OAK_ID_LEN];
+	char will_topic[OAK_TOPIC_LEN], node_id_buf[OAK_ID_LEN];
 	char *will_payload = NULL;
-	enum oak_log_level lvl;
 	int rc;
 
-	oak_log_init("oak-node", OAK_LOG_INFO);
-	n->cfg = oak_config_new("oak-node", keys, sizeof(keys) / sizeof(keys[0]));
+	n->cfg = oak_daemon_config("oak-node", keys, sizeof(keys) / sizeof(keys[0]), argc, argv,
+				   &rc);
 	if (!n->cfg)
-		return 1;
-	rc = oak_config_parse_args(n->cfg, argc, argv, stdout, err, sizeof(err));
-	if (rc == 1)
-		return 0;
-	if (rc < 0) {
-		fprintf(stderr, "oak-node: %s\n", err);
-		return 2;
-	}
-	if (oak_log_level_parse(oak_config_str(n->cfg, "log_level"), &lvl) == 0)
-		oak_log_set_level(lvl);
+		return rc;
 	rc = node_identity(n, node_id_buf, sizeof(node_id_buf));
 	if (rc)
 		return rc;
