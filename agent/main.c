@@ -188,8 +188,8 @@ int main(int argc, char **argv)
 	char *will_payload = NULL;
 	int rc;
 
-	n->cfg = oak_daemon_config("oak-node", keys, sizeof(keys) / sizeof(keys[0]), argc, argv,
-				   &rc);
+	n->cfg =
+	    oak_daemon_config("oak-node", keys, sizeof(keys) / sizeof(keys[0]), argc, argv, &rc);
 	if (!n->cfg)
 		return rc;
 	rc = node_identity(n, node_id_buf, sizeof(node_id_buf));

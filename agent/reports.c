@@ -177,10 +177,9 @@ static void send_hello(struct oak_node *n)
 
 static double memory_percent(const struct oak_node *n)
 {
-	return n->mem.total_mb
-		   ? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) /
-			 (double)n->mem.total_mb
-		   : 0;
+	return n->mem.total_mb ? 100.0 * (double)(n->mem.total_mb - n->mem.available_mb) /
+				     (double)n->mem.total_mb
+			       : 0;
 }
 
 static void send_info(struct oak_node *n)
@@ -309,8 +308,7 @@ void on_bus_state(struct oak_bus *bus, enum oak_bus_state s, void *arg)
 
 /* cluster/status: a cluster that (re)started rebuilds its view from the
  * nodes' reports, so a new cluster boot_id makes us report everything again */
-void on_cluster_status(struct oak_bus *bus, const char *topic, const void *p, size_t len,
-		       void *arg)
+void on_cluster_status(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
 	static char last[OAK_ID_LEN];
 	struct oak_msg_status m = {0};
