@@ -242,16 +242,24 @@ struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int por
 {
 	struct root_http *h = calloc(1, sizeof(*h));
 	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6};
+	struct sockaddr *bind_to = (struct sockaddr *)&sa;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *di;
 
 	if (!h) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (port < 0 || port > 65535 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
-		snprintf(err, errlen,
-			 "http_addr/http_port: '%s:%d' is not an IPv4 address and port", addr,
-			 port);
+	if (port >= 0 && port <= 65535 && inet_pton(AF_INET6, addr, &sa6.sin6_addr) == 1) {
+		sa6.sin6_port = htons((uint16_t)port);
+		bind_to = (struct sockaddr *)&sa6;
+		flags |= MHD_USE_IPv6;
+	} else if (port < 0 || port > 65535 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		snprintf(
+		    err, errlen,
+		    "http_addr/http_port: '%s' port %d is not an IPv4 or IPv6 address and port",
+		    addr, port);
 		free(h);
 		return NULL;
 	}
@@ -261,14 +269,14 @@ struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int por
 	h->cb = cb;
 	h->arg = arg;
 	h->timer = -1;
+	h->epfd = -1;
 	h->d = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, on_request, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)CONN_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+	    flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	    h, MHD_OPTION_SOCK_ADDR, bind_to, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, errlen, "http: cannot listen on %s:%d: %s", addr, port,
+		snprintf(err, errlen, "http: cannot listen on %s port %d: %s", addr, port,
 			 errno ? strerror(errno) : "libmicrohttpd refused");
 		free(h);
 		return NULL;
@@ -280,6 +288,9 @@ struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int por
 	if (h->epfd < 0 || oak_loop_add_fd(loop, h->epfd, OAK_EV_READ, on_epoll, h) ||
 	    (h->timer = oak_loop_add_timer(loop, IDLE_TICK_MS, on_tick, h)) < 0) {
 		snprintf(err, errlen, "http: cannot register with the event loop");
+		if (h->epfd >= 0)
+			oak_loop_del_fd(loop, h->epfd);
+		h->epfd = -1;
 		root_http_free(h);
 		return NULL;
 	}

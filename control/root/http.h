@@ -29,7 +29,8 @@ struct root_http_resp {
 typedef void (*root_http_cb)(void *arg, const struct root_http_req *req,
 			     struct root_http_resp *resp);
 
-/* Listens on addr:port (port 0: any free port, see root_http_port()). */
+/* Listens on addr (IPv4 or IPv6, "::" for all) and port (0: any free port,
+ * see root_http_port()). */
 struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int port, size_t max_body,
 				root_http_cb cb, void *arg, char *err, size_t errlen);
 void root_http_free(struct root_http *h);
