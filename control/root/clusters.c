@@ -3,7 +3,7 @@
  * into the "clusters" collection. A cluster is "active" when it reported
  * within 30 s (what the API shows); it is lost, and its instances go
  * elsewhere, after cluster_timeout without a message or at once when its
- * status says offline. */
+ * status says offline and it is not back within cluster_offline_grace. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,9 +249,13 @@ void root_on_status(struct oak_bus *bus, const char *topic, const void *p, size_
 			m.boot_id);
 		goto out;
 	}
+	if (c->online && !c->lost)
+		oak_log(WARN,
+			"cluster %s offline (its last will or a clean stop): lost unless it "
+			"is back within %.1f s",
+			id, (double)o->offline_grace_ms / 1000.0);
 	c->online = false;
-	if (!c->lost)
-		cluster_lost(o, c, "offline: its last will or a clean stop");
+	c->offline_mono = oak_mono_ms();
 out:
 	oak_msg_status_free(&m);
 }
@@ -312,6 +316,11 @@ size_t root_clusters_tick(struct root_orch *o)
 	for (size_t i = 0; i < o->n_cl; i++) {
 		struct root_cluster *c = &o->cl[i];
 
+		if (!c->lost && !c->online && now - c->offline_mono >= o->offline_grace_ms) {
+			cluster_lost(o, c, "offline");
+			lost++;
+			continue;
+		}
 		if (!c->lost && now - c->seen_mono > o->cluster_timeout_ms) {
 			char why[80];
 

@@ -349,6 +349,8 @@ struct root_orch *root_orch_new(struct root_store *store, struct oak_bus *bus,
 	o->cfg = cfg;
 	o->cluster_timeout_ms =
 	    (int64_t)(cfg_double(cfg, "cluster_timeout", ROOT_CLUSTER_TIMEOUT_S) * 1000.0);
+	o->offline_grace_ms =
+	    (int64_t)(cfg_double(cfg, "cluster_offline_grace", ROOT_OFFLINE_GRACE_S) * 1000.0);
 	o->grace_ms = (int64_t)(cfg_double(cfg, "instance_grace", ROOT_GRACE_S) * 1000.0);
 	o->resend_ms = (int64_t)(cfg_double(cfg, "deploy_resend", ROOT_RESEND_S) * 1000.0);
 	o->retry_ms = (int64_t)(cfg_double(cfg, "placement_retry", ROOT_RETRY_S) * 1000.0);
@@ -372,8 +374,11 @@ struct root_orch *root_orch_new(struct root_store *store, struct oak_bus *bus,
 		root_orch_free(o);
 		return NULL;
 	}
-	oak_log(INFO, "orchestration: cluster timeout %.1f s, instance grace %.1f s",
-		(double)o->cluster_timeout_ms / 1000.0, (double)o->grace_ms / 1000.0);
+	oak_log(INFO,
+		"orchestration: a cluster is lost after %.1f s of silence or %.1f s offline; "
+		"instance grace %.1f s",
+		(double)o->cluster_timeout_ms / 1000.0, (double)o->offline_grace_ms / 1000.0,
+		(double)o->grace_ms / 1000.0);
 	return o;
 }
 

@@ -22,6 +22,7 @@
 
 /* defaults of the config keys the orchestrator reads when main.c has them */
 #define ROOT_CLUSTER_TIMEOUT_S 8.0   /* silence after which a cluster is lost */
+#define ROOT_OFFLINE_GRACE_S   2.0   /* offline (its will) and not back: lost */
 #define ROOT_ACTIVE_WINDOW_MS  30000 /* "active": reported within this */
 #define ROOT_GRACE_S	       10.0  /* a FAILED instance its cluster does not place again */
 #define ROOT_RESEND_S	       5.0   /* a deploy with no report: sent again */
@@ -38,13 +39,14 @@ struct root_cluster {
 	struct oak_geo location;
 	double radius_km;
 	struct oak_msg_cluster_info info;
-	bool have_info;	   /* an aggregate arrived since this root started */
-	bool online;	   /* its retained status (false: the last will, a clean stop) */
-	bool lost;	   /* silent or offline: its instances go elsewhere */
-	bool synced;	   /* its instances were asked to re-report since we started */
-	bool heard;	   /* any message since this root started */
-	int64_t seen_mono; /* last message (monotonic ms) */
-	int64_t seen_wall; /* the same, wall clock (the document's last_seen) */
+	bool have_info;	      /* an aggregate arrived since this root started */
+	bool online;	      /* its retained status (false: the last will, a clean stop) */
+	bool lost;	      /* silent or offline: its instances go elsewhere */
+	bool synced;	      /* its instances were asked to re-report since we started */
+	bool heard;	      /* any message since this root started */
+	int64_t seen_mono;    /* last message (monotonic ms) */
+	int64_t seen_wall;    /* the same, wall clock (the document's last_seen) */
+	int64_t offline_mono; /* when its status said offline */
 	int64_t stored_wall;
 	bool stored_active;
 };
@@ -56,7 +58,7 @@ struct root_orch {
 	const struct oak_config *cfg;
 	struct root_cluster *cl;
 	size_t n_cl, cap_cl;
-	int64_t cluster_timeout_ms, grace_ms, resend_ms, retry_ms;
+	int64_t cluster_timeout_ms, offline_grace_ms, grace_ms, resend_ms, retry_ms;
 	int64_t started_mono, last_sweep_mono;
 	long timer;
 	uint64_t seq;

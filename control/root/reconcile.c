@@ -495,8 +495,11 @@ static void summarize(json_t *doc, json_t *list, int64_t replicas)
 		else if (!first)
 			first = st;
 	}
-	if (!replicas && !json_array_size(list))
+	if (!replicas && !json_array_size(list)) {
+		if (strcmp(root_str(doc, "status"), "REGISTERED"))
+			root_set_str(doc, "status", "UNDEPLOYED");
 		return;
+	}
 	root_set_str(doc, "status",
 		     running >= replicas && replicas ? "RUNNING"
 		     : first			     ? first
@@ -528,7 +531,7 @@ int root_reconcile(json_t *doc, const struct root_rec_ctx *c, struct root_acts *
 		list = json_array();
 		json_object_set_new(doc, "instance_list", list);
 	}
-	before = json_deep_copy(list);
+	before = json_deep_copy(doc);
 	counts = calloc(c->n ? c->n : 1, sizeof(*counts));
 	if (!counts || !before) {
 		snprintf(err, errlen, "out of memory");
@@ -618,7 +621,7 @@ int root_reconcile(json_t *doc, const struct root_rec_ctx *c, struct root_acts *
 		place(e, c, &req, counts, acts);
 	}
 	summarize(doc, list, replicas);
-	*changed = !json_equal(before, list) || *changed;
+	*changed = !json_equal(before, doc);
 	json_decref(before);
 	free(placeme);
 	free(counts);

@@ -530,6 +530,7 @@ static void test_reconcile_scale(void **state)
 	rec(&w, doc);
 	assert_int_equal(json_array_size(json_object_get(doc, "instance_list")), 0);
 	assert_int_equal(count_acts(&w, ROOT_ACT_UNDEPLOY, NULL), 2);
+	assert_string_equal(root_str(doc, "status"), "UNDEPLOYED");
 	root_acts_free(&w.acts);
 	json_decref(doc);
 }
