@@ -13,7 +13,7 @@
 
 #define CONNECT_TIMEOUT_S 5
 #define CALL_TIMEOUT_S	  30
-#define EXPIRY_MARGIN_S	  5
+#define EXPIRY_MARGIN_S	  2
 
 struct buf {
 	char *data;

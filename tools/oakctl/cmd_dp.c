@@ -95,11 +95,11 @@ static json_t *services_json(struct oak_dp *dp)
 		if (oak_dp_service_get(dp, key, &meta, b, OAK_MAX_BACKENDS))
 			continue; /* removed while we walked */
 		for (i = 0; i < meta.count && i < OAK_MAX_BACKENDS; i++)
-			json_array_append_new(backends,
-					      json_pack("{s:s, s:i, s:b}", "instance_ip",
-							ip(b[i].inst_ip, s), "latency_us",
-							(json_int_t)b[i].latency_us, "closest",
-							i < meta.closest_count));
+			json_array_append_new(
+			    backends,
+			    json_pack("{s:s, s:i, s:b}", "instance_ip", ip(b[i].inst_ip, s),
+				      "latency_us", (json_int_t)b[i].latency_us, "closest",
+				      meta.policy == OAK_POLICY_CLOSEST && i < meta.closest_count));
 		svc = json_pack("{s:s, s:s, s:i, s:i, s:o}", "service_ip", ip(key, s), "policy",
 				meta.policy == OAK_POLICY_CLOSEST ? "closest" : "round-robin",
 				"svc_id", (json_int_t)meta.svc_id, "next_turn",
@@ -160,11 +160,15 @@ static void print_text(const json_t *d)
 	const char *name;
 	size_t i, j;
 
-	printf("node %s  node_ip %s  uplink ifindex %lld  mtu %lld\n",
-	       json_string_value(json_object_get(d, "node")),
-	       json_string_value(json_object_get(d, "node_ip")),
-	       json_integer_value(json_object_get(d, "uplink_ifindex")),
-	       json_integer_value(json_object_get(d, "uplink_mtu")));
+	if (json_integer_value(json_object_get(d, "uplink_ifindex")))
+		printf("node %s  node_ip %s  uplink ifindex %lld  mtu %lld\n",
+		       json_string_value(json_object_get(d, "node")),
+		       json_string_value(json_object_get(d, "node_ip")),
+		       json_integer_value(json_object_get(d, "uplink_ifindex")),
+		       json_integer_value(json_object_get(d, "uplink_mtu")));
+	else
+		printf("node %s  (no uplink configured)\n",
+		       json_string_value(json_object_get(d, "node")));
 	printf("\nservices (%zu)\n", json_array_size(json_object_get(d, "services")));
 	json_array_foreach(json_object_get(d, "services"), i, svc)
 	{

@@ -47,6 +47,9 @@ static const char help[] =
     "                      to each instance entry\n"
     "  --wait              apply, scale: wait until every instance is RUNNING\n"
     "  --timeout S         give up waiting after S seconds (default: no limit)\n"
+    "  --grace S           a failed or unplaceable instance fails the wait only when it\n"
+    "                      stays so for S seconds (default 0: at once; oak-root retries\n"
+    "                      placement and replaces failed instances by itself)\n"
     "  --interval S        poll every S seconds (--wait 0.5, logs -f 1)\n"
     "  -f FILE, --file     the SLA (apply, delete; '-' for stdin)\n"
     "  -f, --follow        logs: keep printing new lines until interrupted\n"
@@ -83,6 +86,7 @@ enum {
 	O_PWSTDIN = 1 << 10,
 	O_VERBOSE = 1 << 11,
 	O_HELP = 1 << 12,
+	O_GRACE = 1 << 13,
 };
 
 #define O_GLOBAL (O_ROOT | O_USER | O_CONFIG | O_VERBOSE | O_HELP)
@@ -96,29 +100,38 @@ struct command {
 
 static const struct command commands[] = {
     {"login", cmd_login, O_PWSTDIN, true},
-    {"apply", cmd_apply, O_FILE | O_WAIT | O_TIMEOUT | O_INTERVAL, true},
+    {"apply", cmd_apply, O_FILE | O_WAIT | O_TIMEOUT | O_GRACE | O_INTERVAL, true},
     {"get", cmd_get, O_JSON, true},
-    {"scale", cmd_scale, O_WAIT | O_TIMEOUT | O_INTERVAL, true},
+    {"scale", cmd_scale, O_WAIT | O_TIMEOUT | O_GRACE | O_INTERVAL, true},
     {"delete", cmd_delete, O_FILE, true},
     {"logs", cmd_logs, O_FOLLOW | O_INTERVAL, true},
     {"dp", cmd_dp, O_JSON | O_NODE, false},
 };
 
 static const struct option long_opts[] = {
-    {"root", required_argument, NULL, 'R'},	{"user", required_argument, NULL, 'U'},
-    {"config", required_argument, NULL, 'C'},	{"json", no_argument, NULL, 'J'},
-    {"wait", no_argument, NULL, 'W'},		{"timeout", required_argument, NULL, 'T'},
-    {"interval", required_argument, NULL, 'I'}, {"file", required_argument, NULL, 'F'},
-    {"follow", no_argument, NULL, 'L'},		{"node", required_argument, NULL, 'N'},
-    {"password-stdin", no_argument, NULL, 'P'}, {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+    {"root", required_argument, NULL, 'R'},
+    {"user", required_argument, NULL, 'U'},
+    {"config", required_argument, NULL, 'C'},
+    {"json", no_argument, NULL, 'J'},
+    {"wait", no_argument, NULL, 'W'},
+    {"timeout", required_argument, NULL, 'T'},
+    {"interval", required_argument, NULL, 'I'},
+    {"file", required_argument, NULL, 'F'},
+    {"follow", no_argument, NULL, 'L'},
+    {"node", required_argument, NULL, 'N'},
+    {"password-stdin", no_argument, NULL, 'P'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"grace", required_argument, NULL, 'G'},
+    {NULL, 0, NULL, 0},
 };
 
 /* The command word: the first argument that is neither an option nor an option's value. */
 static const struct command *find_command(int argc, char **argv)
 {
-	static const char *const with_value[] = {"--root",     "--user", "--config", "--timeout",
-						 "--interval", "--file", "--node",   "-f"};
+	static const char *const with_value[] = {"--root",    "--user",	 "--config",
+						 "--timeout", "--grace", "--interval",
+						 "--file",    "--node",	 "-f"};
 	size_t j;
 	int i;
 
@@ -195,6 +208,11 @@ static int parse(int argc, char **argv, const struct command *cmd, struct oakctl
 		case 'T':
 			bit = O_TIMEOUT;
 			if (seconds("--timeout", optarg, &k->o.timeout_s))
+				return EXIT_USAGE;
+			break;
+		case 'G':
+			bit = O_GRACE;
+			if (seconds("--grace", optarg, &k->o.grace_s))
 				return EXIT_USAGE;
 			break;
 		case 'I':

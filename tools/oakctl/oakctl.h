@@ -13,6 +13,7 @@ struct opts {
 	const char *node; /* --node (dp) */
 	bool json, wait, follow, password_stdin;
 	double timeout_s;  /* --timeout, 0 = none */
+	double grace_s;	   /* --grace: how long a failed instance may stay failed */
 	double interval_s; /* poll interval of --wait and logs -f */
 };
 
