@@ -132,6 +132,17 @@ int settings_load(const char *path, json_t **doc, char *err, size_t errlen)
 	return 0;
 }
 
+int settings_file_exposed(const char *path, char *msg, size_t msglen)
+{
+	struct stat st;
+
+	if (stat(path, &st) || !(st.st_mode & 077))
+		return 0;
+	snprintf(msg, msglen, "config file %s holds tokens but has mode %04o: chmod 600 %s", path,
+		 (unsigned int)(st.st_mode & 07777), path);
+	return 1;
+}
+
 static const char *field(const json_t *doc, const char *key)
 {
 	const json_t *v = json_object_get(doc, key);

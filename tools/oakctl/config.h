@@ -52,6 +52,12 @@ int settings_path(const char *explicit_path, char *out, size_t outlen, char *err
  * JSON object.
  */
 int settings_load(const char *path, json_t **doc, char *err, size_t errlen);
+/*
+ * Whether others may read the file (it holds tokens): 1 with a warning in
+ * msg naming the mode and the fix, 0 when it is private or missing.
+ */
+int settings_file_exposed(const char *path, char *msg, size_t msglen);
+
 /* The file's fields as a source (pointers into doc). */
 void settings_source_from(const json_t *doc, struct cfg_source *src);
 

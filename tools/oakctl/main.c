@@ -289,6 +289,8 @@ int main(int argc, char **argv)
 	if (cmd->remote) {
 		if (settings_load(k.config_path, &doc, err, sizeof(err)))
 			return fail(EXIT_USAGE, "%s", err);
+		if (settings_file_exposed(k.config_path, err, sizeof(err)))
+			fprintf(stderr, "oakctl: warning: %s\n", err);
 		settings_source_from(doc, &file);
 		env.root_url = getenv("OAK_ROOT_URL");
 		env.username = getenv("OAK_USER");

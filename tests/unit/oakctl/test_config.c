@@ -183,6 +183,16 @@ static void test_save_load_round_trip(void **state)
 	assert_string_equal(back.password, "");
 	json_decref(doc);
 
+	/* a file others may read is reported, with the fix */
+	assert_int_equal(settings_file_exposed(path, err, sizeof(err)), 0);
+	chmod(path, 0644);
+	assert_int_equal(settings_file_exposed(path, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "0644"));
+	assert_non_null(strstr(err, "chmod 600"));
+	/* saving makes it private again */
+	assert_int_equal(settings_save(path, &s, err, sizeof(err)), 0);
+	assert_int_equal(settings_file_exposed(path, err, sizeof(err)), 0);
+
 	/* a broken file is an error naming the file and the line */
 	f = fopen(path, "w");
 	fputs("{\n  \"root_url\": \"http://x\",\n  oops\n}\n", f);
