@@ -2,7 +2,10 @@
 /*
  * oakctl apply -f SLA [--wait] [--timeout S]: register the SLA's
  * applications, set every service's replicas (the SLA's "replicas", default
- * 1) and, with --wait, follow them until every instance runs.
+ * 1) and, with --wait, follow them until every instance runs. When every
+ * application of the SLA is registered already, apply updates its services
+ * instead (PUT of each microservice with its replicas: the root replaces
+ * instances one at a time when code, command, resources... changed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +85,129 @@ static int start_service(struct oakctl *k, const json_t *sla, const char *app_na
 	return EXIT_OK;
 }
 
+static bool same_field(const json_t *a, const json_t *b, const char *key)
+{
+	return !strcmp(jx_str(a, key, ""), jx_str(b, key, ""));
+}
+
+/* The registered applications of the SLA, in its order; NULL when one is not registered. */
+static int registered_apps(struct oakctl *k, const json_t *send, json_t **found)
+{
+	json_t *apps, *want, *have;
+	size_t i, j;
+	int rc = list_apps(k, &apps);
+
+	*found = NULL;
+	if (rc)
+		return rc;
+	*found = json_array();
+	json_array_foreach(json_object_get(send, "applications"), i, want)
+	{
+		json_t *match = NULL;
+
+		json_array_foreach(apps, j, have)
+		{
+			if (same_field(want, have, "application_name") &&
+			    same_field(want, have, "application_namespace"))
+				match = have;
+		}
+		if (!match) {
+			json_decref(*found);
+			*found = NULL;
+			break;
+		}
+		json_array_append(*found, match);
+	}
+	json_decref(apps);
+	return EXIT_OK;
+}
+
+/* The registered service of an SLA microservice (same name and namespace), or NULL. */
+static const json_t *registered_service(const json_t *services, const json_t *ms)
+{
+	const json_t *s;
+	size_t j;
+
+	json_array_foreach(services, j, s)
+	{
+		if (same_field(ms, s, "microservice_name") &&
+		    same_field(ms, s, "microservice_namespace"))
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * PUT every microservice of the SLA application into the registered one;
+ * nothing is changed when one of them is not registered.
+ */
+static int update_app(struct oakctl *k, const json_t *sla, const json_t *want, const json_t *app,
+		      char **ids, unsigned int *replicas, unsigned int *n)
+{
+	const char *app_name = jx_str(app, "application_name", "");
+	json_t *services, *ms, *s, *body, *doc;
+	char path[512], name[256];
+	size_t i, j;
+	int rc = list_services(k, app, &services);
+
+	if (rc)
+		return rc;
+	json_array_foreach(json_object_get(want, "microservices"), i, ms)
+	{
+		if (!registered_service(services, ms)) {
+			rc = fail(EXIT_REFUSED,
+				  "%s/%s: not a service of the registered application %s (to add a "
+				  "service: oakctl delete app %s, then apply)",
+				  app_name, jx_str(ms, "microservice_name", "?"), app_name,
+				  app_name);
+			json_decref(services);
+			return rc;
+		}
+	}
+	json_array_foreach(json_object_get(want, "microservices"), i, ms)
+	{
+		const json_t *match = registered_service(services, ms);
+		const char *sid;
+		unsigned int r;
+
+		sid = jx_str(match, "microserviceID", jx_oid(match, ""));
+		if (sla_replicas(sla, app_name, jx_str(ms, "microservice_name", ""), &r))
+			r = 1;
+		body = json_deep_copy(ms);
+		json_object_set_new(body, "replicas", json_integer(r));
+		snprintf(path, sizeof(path), "/api/service/%s", sid);
+		rc = api(&k->c, "PUT", path, body, &doc);
+		json_decref(body);
+		if (rc) {
+			json_decref(doc);
+			break;
+		}
+		svc_display_name(match, name, sizeof(name));
+		printf("%s: updated (generation %lld), replicas %u\n", name,
+		       jx_int(doc, "generation", 0), r);
+		fflush(stdout);
+		json_decref(doc);
+		if (*n < MAX_SERVICES && (ids[*n] = strdup(sid)))
+			replicas[(*n)++] = r;
+	}
+	/* what the SLA no longer names stays as it is */
+	json_array_foreach(services, j, s)
+	{
+		bool named = false;
+
+		json_array_foreach(json_object_get(want, "microservices"), i, ms) named |=
+		    same_field(ms, s, "microservice_name");
+		svc_display_name(s, name, sizeof(name));
+		if (!named && !rc)
+			fprintf(stderr,
+				"oakctl: %s is not in the SLA: left as it is (oakctl delete "
+				"service %s)\n",
+				name, name);
+	}
+	json_decref(services);
+	return rc;
+}
+
 int cmd_apply(struct oakctl *k, int argc, char **argv)
 {
 	const char *file = k->o.file ? k->o.file : argc == 1 ? argv[0] : NULL;
@@ -100,10 +226,29 @@ int cmd_apply(struct oakctl *k, int argc, char **argv)
 		json_decref(sla);
 		return fail(EXIT_USAGE, "%s: %s", file, err);
 	}
-	rc = api(&k->c, "POST", "/api/application/", send, &answer);
+	rc = client_call(&k->c, "POST", "/api/application/", send, &answer);
+	if (rc == EXIT_REFUSED && k->c.status == 409) {
+		/* registered already? then this apply is an update */
+		char why[sizeof(k->c.err)];
+		json_t *apps = NULL;
+
+		snprintf(why, sizeof(why), "%s", k->c.err);
+		rc = registered_apps(k, send, &apps);
+		if (!rc && !apps)
+			rc = fail(EXIT_REFUSED, "POST /api/application/: %s", why);
+		for (ai = 0; !rc && ai < json_array_size(apps); ai++)
+			rc = update_app(k, sla,
+					json_array_get(json_object_get(send, "applications"), ai),
+					json_array_get(apps, ai), ids, want, &n);
+		json_decref(apps);
+		json_decref(send);
+		goto wait;
+	}
 	json_decref(send);
-	if (rc)
+	if (rc) {
+		fprintf(stderr, "oakctl: POST /api/application/: %s\n", k->c.err);
 		goto out;
+	}
 	if (!json_is_array(created_apps(answer))) {
 		rc = fail(EXIT_REFUSED, "POST /api/application/: the answer is not a list");
 		goto out;
@@ -125,7 +270,8 @@ int cmd_apply(struct oakctl *k, int argc, char **argv)
 				goto out;
 		}
 	}
-	if (k->o.wait && n)
+wait:
+	if (!rc && k->o.wait && n)
 		rc = wait_services(k, (const char *const *)ids, want, n);
 out:
 	for (i = 0; i < n; i++)
