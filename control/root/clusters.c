@@ -67,7 +67,7 @@ static bool active_now(const struct root_cluster *c)
 }
 
 /* the cluster's document, as the API shows it */
-static void cluster_store(struct root_orch *o, struct root_cluster *c)
+void root_cluster_store(struct root_orch *o, struct root_cluster *c)
 {
 	const struct oak_msg_cluster_info *m = &c->info;
 	char loc[64] = "";
@@ -91,6 +91,8 @@ static void cluster_store(struct root_orch *o, struct root_cluster *c)
 		      "gpus_free", (json_int_t)m->gpus_free, "virtualization",
 		      names_json(&m->virtualization), "arch", names_json(&m->arch), "radius_km",
 		      c->radius_km, "online", c->online && !c->lost, "boot_id", c->boot_id);
+	if (d && c->interests)
+		json_object_set(d, "interests", c->interests);
 	if (!d || root_store_put(o->store, "clusters", c->doc_id, d))
 		oak_log(ERROR, "cluster %s: its document was not stored", c->id);
 	json_decref(d);
@@ -130,6 +132,8 @@ int root_clusters_load(struct root_orch *o)
 		c->info.active_nodes = (uint32_t)root_int(d, "active_nodes");
 		names_from(json_object_get(d, "virtualization"), &c->info.virtualization);
 		names_from(json_object_get(d, "arch"), &c->info.arch);
+		if (json_is_array(json_object_get(d, "interests")))
+			c->interests = json_incref(json_object_get(d, "interests"));
 	}
 	json_decref(all);
 	oak_log(INFO, "%zu clusters known from the store", o->n_cl);
@@ -156,7 +160,7 @@ struct root_cluster *root_cluster_seen(struct root_orch *o, const char *id)
 		oak_log(INFO, "cluster %s is back", id);
 		c->lost = false;
 		c->synced = false;
-		cluster_store(o, c);
+		root_cluster_store(o, c);
 	}
 	return c;
 }
@@ -201,7 +205,7 @@ void root_on_hello(struct oak_bus *bus, const char *topic, const void *p, size_t
 	c->location = h.location;
 	c->radius_km = h.radius_km;
 	c->online = true;
-	cluster_store(o, c);
+	root_cluster_store(o, c);
 out:
 	oak_msg_cluster_hello_free(&h);
 }
@@ -211,7 +215,7 @@ static void cluster_lost(struct root_orch *o, struct root_cluster *c, const char
 	c->lost = true;
 	c->have_info = false;
 	oak_log(WARN, "cluster %s lost (%s): its instances go to other clusters", c->id, why);
-	cluster_store(o, c);
+	root_cluster_store(o, c);
 	root_orch_sweep(o, c->id);
 }
 
@@ -235,7 +239,7 @@ void root_on_status(struct oak_bus *bus, const char *topic, const void *p, size_
 			c->online = true;
 			c->lost = false;
 			c->synced = false;
-			cluster_store(o, c);
+			root_cluster_store(o, c);
 		}
 		goto out;
 	}
@@ -292,7 +296,7 @@ void root_on_info(struct oak_bus *bus, const char *topic, const void *p, size_t 
 		c->radius_km = m.radius_km;
 	if (first || c->stored_active != active_now(c) ||
 	    c->seen_wall - c->stored_wall >= STORE_EVERY_MS)
-		cluster_store(o, c);
+		root_cluster_store(o, c);
 	if (first) {
 		oak_log(INFO, "cluster %s: %u nodes, %.1f vcpus and %lld MB free", id,
 			m.active_nodes, m.vcpus_free, (long long)m.memory_free_mb);
@@ -331,7 +335,7 @@ size_t root_clusters_tick(struct root_orch *o)
 			continue;
 		}
 		if (c->stored_active != active_now(c))
-			cluster_store(o, c);
+			root_cluster_store(o, c);
 	}
 	return lost;
 }

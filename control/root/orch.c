@@ -388,6 +388,8 @@ void root_orch_free(struct root_orch *o)
 		return;
 	if (o->loop && o->timer > 0)
 		oak_loop_del_timer(o->loop, o->timer);
+	for (size_t i = 0; i < o->n_cl; i++)
+		json_decref(o->cl[i].interests);
 	free(o->cl);
 	free(o);
 }

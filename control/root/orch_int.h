@@ -49,6 +49,7 @@ struct root_cluster {
 	int64_t offline_mono; /* when its status said offline */
 	int64_t stored_wall;
 	bool stored_active;
+	json_t *interests; /* job names whose tables it wants (stored with it) */
 };
 
 struct root_orch {
@@ -65,6 +66,8 @@ struct root_orch {
 };
 
 struct root_cluster *root_cluster_find(struct root_orch *o, const char *id);
+/* Writes the cluster's document ("clusters" collection). */
+void root_cluster_store(struct root_orch *o, struct root_cluster *c);
 /* Loads the "clusters" collection (all start silent, not lost). */
 int root_clusters_load(struct root_orch *o);
 /* A message from cluster id (topic level): alive. NULL when the id is bad. */

@@ -2,7 +2,7 @@
  * it does not run (clusters/<cid>/net/tablequery/request, by Service IP or
  * job name), the root answers from the store
  * (clusters/<cid>/net/tablequery/result) and remembers the interest in the
- * service document ("cluster_interests", durable), pushes the table on
+ * cluster's document ("interests": job names, durable), pushes the table on
  * every change of the service's running instances
  * (clusters/<cid>/jobs/updates_available) until the cluster drops it
  * (clusters/<cid>/net/interest/remove). */
@@ -51,26 +51,35 @@ int root_table_build(json_t *doc, const char *query_ip, struct oak_msg_service_t
 	return 0;
 }
 
-void root_tables_push(struct root_orch *o, json_t *doc)
+static bool interested(const struct root_cluster *c, const char *job)
 {
-	json_t *x = json_object_get(doc, "cluster_interests"), *v;
-	struct oak_msg_service_table t;
+	json_t *v;
 	size_t i;
 
-	if (!json_array_size(x) || root_table_build(doc, NULL, &t))
-		return;
-	json_array_foreach(x, i, v)
-	{
-		char *payload;
+	json_array_foreach(c->interests, i, v) if (json_is_string(v) &&
+						   !strcmp(json_string_value(v), job)) return true;
+	return false;
+}
 
-		if (!json_is_string(v))
+void root_tables_push(struct root_orch *o, json_t *doc)
+{
+	const char *job = root_str(doc, "job_name");
+	struct oak_msg_service_table t;
+	bool built = false;
+
+	for (size_t i = 0; i < o->n_cl; i++) {
+		struct root_cluster *c = &o->cl[i];
+
+		if (!interested(c, job))
 			continue;
-		payload = oak_msg_service_table_encode(&t);
-		oak_log(DEBUG, "table %s: %zu instances to cluster %s", t.job_name, t.n_instances,
-			json_string_value(v));
-		root_pub(o, json_string_value(v), OAK_T_UPDATES_AVAILABLE, payload);
+		if (!built && root_table_build(doc, NULL, &t))
+			return;
+		built = true;
+		oak_log(DEBUG, "table %s: %zu instances to cluster %s", job, t.n_instances, c->id);
+		root_pub(o, c->id, OAK_T_UPDATES_AVAILABLE, oak_msg_service_table_encode(&t));
 	}
-	oak_msg_service_table_free(&t);
+	if (built)
+		oak_msg_service_table_free(&t);
 }
 
 /* the service a query names: by job name, else by any of its addresses
@@ -99,25 +108,28 @@ static json_t *service_for(struct root_orch *o, const struct oak_msg_table_query
 	return doc;
 }
 
-static bool interest_set(json_t *doc, const char *cid, bool on)
+/* the interest of cluster c in job on or off; stored when it changed */
+static void interest_set(struct root_orch *o, struct root_cluster *c, const char *job, bool on)
 {
-	json_t *x = json_object_get(doc, "cluster_interests"), *v;
+	json_t *v;
 	size_t i;
 
-	json_array_foreach(x, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), cid))
-	{
-		if (!on)
-			json_array_remove(x, i);
-		return !on;
+	if (!c || !*job || interested(c, job) == on)
+		return;
+	if (!on) {
+		json_array_foreach(c->interests, i,
+				   v) if (json_is_string(v) && !strcmp(json_string_value(v), job))
+		{
+			json_array_remove(c->interests, i);
+			break;
+		}
+	} else {
+		if (!c->interests)
+			c->interests = json_array();
+		json_array_append_new(c->interests, json_string(job));
 	}
-	if (!on)
-		return false;
-	if (!json_is_array(x)) {
-		x = json_array();
-		json_object_set_new(doc, "cluster_interests", x);
-	}
-	json_array_append_new(x, json_string(cid));
-	return true;
+	oak_log(INFO, "cluster %s %s interest in %s", c->id, on ? "holds an" : "dropped its", job);
+	root_cluster_store(o, c);
 }
 
 void root_on_tablequery(struct oak_bus *bus, const char *topic, const void *p, size_t len,
@@ -126,6 +138,7 @@ void root_on_tablequery(struct oak_bus *bus, const char *topic, const void *p, s
 	struct root_orch *o = arg;
 	struct oak_msg_table_query q = {0};
 	struct oak_msg_service_table t = {0};
+	struct root_cluster *c;
 	char id[OAK_ID_LEN], err[256];
 	const char *suffix;
 	json_t *doc;
@@ -137,13 +150,10 @@ void root_on_tablequery(struct oak_bus *bus, const char *topic, const void *p, s
 		oak_log(WARN, "%s: %s", topic, err);
 		return;
 	}
-	root_cluster_seen(o, id);
+	c = root_cluster_seen(o, id);
 	doc = service_for(o, &q);
 	if (doc) {
-		if (interest_set(doc, id, true) &&
-		    root_store_put(o->store, "services", root_str(doc, "microserviceID"), doc))
-			oak_log(WARN, "interest of %s in %s not stored", id,
-				root_str(doc, "job_name"));
+		interest_set(o, c, root_str(doc, "job_name"), true);
 		root_table_build(doc, q.service_ip, &t);
 	} else {
 		snprintf(t.job_name, sizeof(t.job_name), "%s",
@@ -163,10 +173,8 @@ void root_on_interest_remove(struct oak_bus *bus, const char *topic, const void 
 {
 	struct root_orch *o = arg;
 	struct oak_msg_interest m = {0};
-	struct oak_msg_table_query q = {0};
 	char id[OAK_ID_LEN], err[256];
 	const char *suffix;
-	json_t *doc;
 
 	(void)bus;
 	if (oak_topic_parse(topic, "clusters", id, sizeof(id), &suffix))
@@ -175,14 +183,6 @@ void root_on_interest_remove(struct oak_bus *bus, const char *topic, const void 
 		oak_log(WARN, "%s: %s", topic, err);
 		return;
 	}
-	root_cluster_seen(o, id);
-	snprintf(q.job_name, sizeof(q.job_name), "%s", m.job_name);
-	doc = service_for(o, &q);
-	if (doc && interest_set(doc, id, false)) {
-		oak_log(INFO, "cluster %s dropped its interest in %s", id, m.job_name);
-		if (root_store_put(o->store, "services", root_str(doc, "microserviceID"), doc))
-			oak_log(WARN, "interest removal of %s not stored", id);
-	}
-	json_decref(doc);
+	interest_set(o, root_cluster_seen(o, id), m.job_name, false);
 	oak_msg_interest_free(&m);
 }
