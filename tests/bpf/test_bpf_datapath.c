@@ -78,9 +78,13 @@ struct inst {
 
 enum { C, L1, L2, L3, R1, R2, R3, NINST };
 static struct inst insts[NINST] = {
-    [C] = {"oakc", 0, 0, true},	  [L1] = {"oakl1", 0, 0, true}, [L2] = {"oakl2", 0, 0, true},
-    [L3] = {"oakl3", 0, 0, true}, [R1] = {NULL, 0, 0, false},	[R2] = {NULL, 0, 0, false},
-    [R3] = {NULL, 0, 0, false},
+    [C] = {.ifname = "oakc", .local = true},
+    [L1] = {.ifname = "oakl1", .local = true},
+    [L2] = {.ifname = "oakl2", .local = true},
+    [L3] = {.ifname = "oakl3", .local = true},
+    [R1] = {.local = false},
+    [R2] = {.local = false},
+    [R3] = {.local = false},
 };
 
 #define SVC_RR	    IP4(10, 30, 100, 1) /* round-robin over L1, L2, L3 */
@@ -2158,8 +2162,8 @@ static int setup_net(void)
 	    "ip link set lo up",
 	    /* bpf_fib_lookup answers FWD_DISABLED unless the uplink forwards */
 	    "sysctl -qw net.ipv4.conf.all.forwarding=1",
-	    "ip link add oakup address 02:00:00:00:99:01 type veth peer name oakpeer "
-	    "address 02:00:00:00:99:02",
+	    ("ip link add oakup address 02:00:00:00:99:01 type veth peer name oakpeer "
+	     "address 02:00:00:00:99:02"),
 	    "ip addr add 192.168.50.1/24 dev oakup",
 	    "ip link set oakup up",
 	    "ip link set oakpeer up",
