@@ -142,6 +142,22 @@ int ocl_subnet_release(struct ocl_subnets *s, const char *node_id)
 	return -1;
 }
 
+const char *ocl_subnet_owner(const struct ocl_subnets *s, const char *cidr)
+{
+	long w = s->owner ? slot_of(s, cidr) : -1;
+
+	return w >= 0 && s->owner[w][0] ? s->owner[w] : NULL;
+}
+
+bool ocl_subnet_valid(const char *cidr)
+{
+	uint32_t b;
+	unsigned p;
+
+	return cidr && !parse_cidr(cidr, &b, &p) && p == 26 && !(b & 63) &&
+	       (b & 0xffff0000u) == 0x0a120000u;
+}
+
 /* ------------------------------------------------------------ Instance IPs */
 
 static int cmp_u32(const void *a, const void *b)

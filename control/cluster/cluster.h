@@ -28,7 +28,10 @@ struct ocl_node {
 	char id[OAK_ID_LEN];
 	char underlay_ip[OAK_IP4_LEN];
 	uint32_t tunnel_port;
-	char subnet[OAK_CIDR_LEN]; /* the /26 handed to it */
+	char subnet[OAK_CIDR_LEN];	/* the /26 handed to it */
+	bool subnet_from_root;		/* the root gave it (else the local block) */
+	int64_t subnet_asked_ms;	/* a subnet/request waits for the root (0: none) */
+	char subnet_held[OAK_CIDR_LEN]; /* the one its hello said it holds */
 	char boot_id[OAK_ID_LEN];
 	char arch[OAK_RUNTIME_LEN];
 	struct oak_names runtimes;
@@ -111,6 +114,10 @@ int ocl_subnet_assign(struct ocl_subnets *s, const char *node_id, const char *wa
 int ocl_subnet_claim(struct ocl_subnets *s, const char *node_id, const char *cidr);
 /* Free the node's slot (a node removed by the operator); 0 if it had one */
 int ocl_subnet_release(struct ocl_subnets *s, const char *node_id);
+/* The node holding cidr's slot of the block; NULL when free or outside. */
+const char *ocl_subnet_owner(const struct ocl_subnets *s, const char *cidr);
+/* A node subnet: "a.b.c.d/26" inside 10.18.0.0/16 without host bits. */
+bool ocl_subnet_valid(const char *cidr);
 
 /* ------------------------------------------------------------ Instance IPs */
 

@@ -45,7 +45,11 @@ static const struct oak_cfg_key keys[] = {
     {"report_interval", OAK_CFG_DOUBLE, "5",
      "seconds between aggregate reports to the root at the latest (sooner on change)"},
     {"subnet_block", OAK_CFG_STR, "10.18.0.0/20",
-     "node subnet block the root gave this cluster, handed out as /26s"},
+     "node subnets (/26s) while no root answers; set explicitly, the only source of node "
+     "subnets (standalone clusters, tests)"},
+    {"subnet_timeout", OAK_CFG_DOUBLE, "2",
+     "seconds a new node waits for its subnet from the root before it gets one of "
+     "subnet_block"},
     {"latitude", OAK_CFG_DOUBLE, "0", "cluster location: latitude"},
     {"longitude", OAK_CFG_DOUBLE, "0", "cluster location: longitude"},
     {"location_set", OAK_CFG_BOOL, "false", "report latitude/longitude"},
@@ -104,6 +108,7 @@ static int64_t tick(struct oak_loop *l, void *arg)
 
 	if (oak_bus_state(o->nbus) == OAK_BUS_CONNECTED) {
 		ocl_registry_tick(o, now);
+		ocl_subnets_tick(o, now);
 		ocl_placement_tick(o, now);
 		ocl_tables_tick(o, now);
 	}
@@ -146,6 +151,8 @@ static int configure(struct ocl *o)
 			oak_config_str(o->cfg, "subnet_block"));
 		return 2;
 	}
+	o->subnets_local = strcmp(oak_config_origin(o->cfg, "subnet_block"), "default") != 0;
+	o->subnet_timeout_ms = (int64_t)(oak_config_double(o->cfg, "subnet_timeout") * 1000.0);
 	o->timeout_ms = (int64_t)(oak_config_double(o->cfg, "node_timeout") * 1000.0);
 	if (o->timeout_ms < 500) {
 		oak_log(ERROR, "node_timeout: at least 0.5 s");
@@ -217,11 +224,11 @@ static int buses_new(struct ocl *o, const struct oak_msg_status *will, struct wi
 	rb.will_payload = w->root;
 	oak_log(INFO,
 		"cluster %s (%s): nodes on %s:%d, heartbeats on %s:%lld/udp, root on %s:%d, node "
-		"timeout %.1f s, subnets %s, state %s",
+		"timeout %.1f s, subnets %s%s, state %s",
 		o->c.id, o->name, nb.host, nb.port, oak_config_str(o->cfg, "heartbeat_addr"),
 		(long long)oak_config_int(o->cfg, "heartbeat_port"), rb.host, rb.port,
-		(double)o->timeout_ms / 1000.0, oak_config_str(o->cfg, "subnet_block"),
-		o->state_path);
+		(double)o->timeout_ms / 1000.0, o->subnets_local ? "" : "from the root, meanwhile ",
+		oak_config_str(o->cfg, "subnet_block"), o->state_path);
 	o->nbus = oak_bus_new(&nb);
 	o->rbus = oak_bus_new(&rb);
 	if (!o->nbus || !o->rbus) {

@@ -7,6 +7,8 @@
  *                liveness and node loss, the cluster's own status
  *   placement.c  placing instances, deploy/delete to nodes, instance
  *                reports, re-placement and repeated deploys
+ *   subnets.c    node subnets: from the root (subnet/request), else the
+ *                local block
  *   tables.c     service tables, interests, table queries (the root's for
  *                other clusters' services)
  *   root_link.c  the root: hello, status, aggregates, instance states up;
@@ -55,7 +57,9 @@ struct ocl {
 	bool dirty;		 /* state.json is behind */
 	bool placements_pending; /* instances on lost nodes may wait */
 	int64_t timeout_ms;	 /* node_timeout */
-	int64_t nbus_up_ms;	 /* when the cluster bus (re)connected */
+	bool subnets_local;	 /* subnet_block set: never ask the root */
+	int64_t subnet_timeout_ms;
+	int64_t nbus_up_ms; /* when the cluster bus (re)connected */
 	int64_t last_info_ms, last_place_ms;
 	struct oak_msg_cluster_info last_info;
 	struct pending_query pq[OCL_MAX_PENDING_Q];
@@ -113,6 +117,13 @@ void ocl_on_root_state(struct oak_bus *bus, enum oak_bus_state st, void *arg);
 void ocl_on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 void ocl_on_undeploy(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 void ocl_on_scale(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
+
+/* subnets.c */
+/* n (said hello, holding subnet held) gets its subnet: see subnets.c */
+void ocl_subnet_for_node(struct ocl *o, struct ocl_node *n, const char *held);
+void ocl_subnets_tick(struct ocl *o, int64_t now);
+/* the root is there: ask it for what the local block stands in for */
+void ocl_subnets_root_up(struct ocl *o);
 void ocl_on_root_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len,
 			void *arg);
 

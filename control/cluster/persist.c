@@ -21,12 +21,12 @@ void ocl_state_save(struct ocl *o)
 
 		for (size_t k = 0; k < n->runtimes.n; k++)
 			json_array_append_new(rt, json_string(n->runtimes.v[k]));
-		json_array_append_new(nodes,
-				      json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:o,s:b}", "id", n->id,
-						"underlay_ip", n->underlay_ip, "tunnel_port",
-						(json_int_t)n->tunnel_port, "subnet", n->subnet,
-						"boot_id", n->boot_id, "arch", n->arch, "runtimes",
-						rt, "lost", n->state == OCL_NODE_LOST));
+		json_array_append_new(
+		    nodes,
+		    json_pack("{s:s,s:s,s:I,s:s,s:b,s:s,s:s,s:o,s:b}", "id", n->id, "underlay_ip",
+			      n->underlay_ip, "tunnel_port", (json_int_t)n->tunnel_port, "subnet",
+			      n->subnet, "subnet_root", n->subnet_from_root, "boot_id", n->boot_id,
+			      "arch", n->arch, "runtimes", rt, "lost", n->state == OCL_NODE_LOST));
 	}
 	for (size_t i = 0; i < o->c.n_svcs; i++) {
 		const struct ocl_service *s = o->c.svcs[i];
@@ -109,8 +109,15 @@ void ocl_state_load(struct ocl *o)
 				   f) if (n->runtimes.n < OAK_NAMES_MAX)
 		    snprintf(n->runtimes.v[n->runtimes.n++], OAK_RUNTIME_LEN, "%s",
 			     json_string_value(f) ?: "");
-		if (!ocl_subnet_claim(&o->c.subnets, n->id, jstr(e, "subnet")))
+		/* the root's subnet stays the node's (outside the block too) */
+		if (json_is_true(json_object_get(e, "subnet_root")) &&
+		    ocl_subnet_valid(jstr(e, "subnet"))) {
+			ocl_subnet_claim(&o->c.subnets, n->id, jstr(e, "subnet"));
 			snprintf(n->subnet, sizeof(n->subnet), "%s", jstr(e, "subnet"));
+			n->subnet_from_root = true;
+		} else if (!ocl_subnet_claim(&o->c.subnets, n->id, jstr(e, "subnet"))) {
+			snprintf(n->subnet, sizeof(n->subnet), "%s", jstr(e, "subnet"));
+		}
 		/* lost before: stays lost until it speaks; else it has
 		 * node_timeout to confirm it is alive */
 		n->state =

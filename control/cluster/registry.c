@@ -65,22 +65,12 @@ void ocl_node_lost(struct ocl *o, struct ocl_node *n, const char *why)
 	}
 }
 
-static void send_subnet(struct ocl *o, struct ocl_node *n)
-{
-	struct oak_msg_subnet m = {0};
-
-	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
-	snprintf(m.cluster_id, sizeof(m.cluster_id), "%s", o->c.id);
-	snprintf(m.subnet, sizeof(m.subnet), "%s", n->subnet);
-	ocl_pub_node(o, n->id, OAK_T_SUBNET, oak_msg_subnet_encode(&m), true);
-}
-
 void ocl_on_hello(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
 	struct ocl *o = arg;
 	struct oak_msg_node_hello h = {0};
 	struct ocl_node *n;
-	char id[OAK_ID_LEN], err[256], sub[OAK_CIDR_LEN];
+	char id[OAK_ID_LEN], err[256];
 
 	if (oak_msg_node_hello_decode(p, len, &h, err, sizeof(err))) {
 		oak_log(WARN, "%s: %s", topic, err);
@@ -95,15 +85,7 @@ void ocl_on_hello(struct oak_bus *bus, const char *topic, const void *p, size_t 
 		oak_log(INFO, "node %s: hello (underlay %s, %s, boot %s, subnet %s)", n->id,
 			h.underlay_ip, h.architecture, h.boot_id, h.subnet[0] ? h.subnet : "-");
 	ocl_node_apply_hello(n, &h);
-	if (ocl_subnet_assign(&o->c.subnets, n->id, h.subnet, sub)) {
-		oak_log(ERROR, "node %s: subnet block %s is full", n->id,
-			oak_config_str(o->cfg, "subnet_block"));
-	} else {
-		if (strcmp(sub, n->subnet))
-			oak_log(INFO, "node %s: subnet %s", n->id, sub);
-		snprintf(n->subnet, sizeof(n->subnet), "%s", sub);
-		send_subnet(o, n);
-	}
+	ocl_subnet_for_node(o, n, h.subnet);
 	o->dirty = true;
 	o->placements_pending = true;
 out:

@@ -87,6 +87,7 @@ void ocl_on_root_state(struct oak_bus *bus, enum oak_bus_state st, void *arg)
 	snprintf(h.boot_id, sizeof(h.boot_id), "%s", o->boot_id);
 	ocl_pub_root(o, OAK_T_HELLO, oak_msg_cluster_hello_encode(&h), false);
 	ocl_send_info(o, true);
+	ocl_subnets_root_up(o);
 	/* the root rebuilds its view of this cluster from reports too */
 	for (size_t i = 0; i < o->c.n_svcs; i++)
 		for (size_t k = 0; !o->c.svcs[i]->remote && k < o->c.svcs[i]->n_inst; k++)
@@ -244,10 +245,4 @@ void ocl_on_scale(struct oak_bus *bus, const char *topic, const void *p, size_t 
 	o->dirty = true;
 out:
 	oak_msg_cluster_scale_free(&m);
-}
-
-void ocl_on_root_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len,
-			void *arg)
-{
-	oak_log(INFO, "%s: the node subnet block is configured (subnet_block); ignored", topic);
 }

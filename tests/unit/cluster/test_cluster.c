@@ -176,6 +176,41 @@ static void test_subnets_full(void **state)
 	ocl_subnets_free(&s);
 }
 
+/* a subnet the root hands out: checked, and claimed in the local block so
+ * that the block never gives it to another node */
+static void test_subnet_from_root(void **state)
+{
+	struct ocl_subnets s;
+	char x[OAK_CIDR_LEN];
+
+	(void)state;
+	assert_true(ocl_subnet_valid("10.18.200.0/26"));
+	assert_true(ocl_subnet_valid("10.18.0.192/26"));
+	assert_false(ocl_subnet_valid("10.18.200.0/25"));  /* not a /26 */
+	assert_false(ocl_subnet_valid("10.18.200.32/26")); /* host bits */
+	assert_false(ocl_subnet_valid("10.19.0.0/26"));	   /* outside 10.18.0.0/16 */
+	assert_false(ocl_subnet_valid(""));
+	assert_false(ocl_subnet_valid(NULL));
+	assert_false(ocl_subnet_valid("10.18.0.0"));
+
+	assert_int_equal(ocl_subnets_init(&s, "10.18.0.0/24"), 0);
+	assert_null(ocl_subnet_owner(&s, "10.18.0.64/26"));
+	assert_int_equal(ocl_subnet_assign(&s, "a", NULL, x), 0); /* 10.18.0.0/26 */
+	assert_string_equal(ocl_subnet_owner(&s, "10.18.0.0/26"), "a");
+	assert_null(ocl_subnet_owner(&s, "10.18.200.0/26")); /* outside the block */
+	/* the root gives b 10.18.0.64/26: claimed, the block skips it */
+	assert_int_equal(ocl_subnet_claim(&s, "b", "10.18.0.64/26"), 0);
+	assert_int_equal(ocl_subnet_assign(&s, "c", NULL, x), 0);
+	assert_string_equal(x, "10.18.0.128/26");
+	/* a's block subnet replaced by the root's: its slot is free again */
+	assert_int_equal(ocl_subnet_release(&s, "a"), 0);
+	assert_null(ocl_subnet_owner(&s, "10.18.0.0/26"));
+	ocl_subnets_free(&s);
+	/* an empty table (not initialised) owns nothing */
+	memset(&s, 0, sizeof(s));
+	assert_null(ocl_subnet_owner(&s, "10.18.0.0/26"));
+}
+
 /* ------------------------------------------------------------ Instance IPs */
 
 static void test_ip_alloc(void **state)
@@ -581,6 +616,7 @@ int main(void)
 	    cmocka_unit_test(test_registry_hello_info),
 	    cmocka_unit_test(test_subnets),
 	    cmocka_unit_test(test_subnets_full),
+	    cmocka_unit_test(test_subnet_from_root),
 	    cmocka_unit_test(test_ip_alloc),
 	    cmocka_unit_test(test_ip_alloc_full),
 	    cmocka_unit_test(test_instance_ip_no_collision),
