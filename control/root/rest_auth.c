@@ -118,6 +118,16 @@ static int body_str(struct rest_req *q, const char *key, bool required, const ch
 	return 0;
 }
 
+static void spend_a_hash(const char *pw)
+{
+	static char *dummy;
+
+	if (!dummy)
+		dummy = root_password_hash("not a password of anyone");
+	if (dummy)
+		(void)root_password_check(pw, dummy);
+}
+
 /* Logging in to an organization other than one's own needs membership
  * (an Admin may enter any). 0, or an error status. */
 static int org_member(struct rest *r, json_t *user, const char *org, json_t **out)
@@ -162,6 +172,8 @@ int rest_login(struct rest *r, struct rest_req *q, json_t **out)
 	    (rc = body_str(q, "organization_name", false, &org, out)))
 		return rc;
 	user = rest_user_by_name(r, name);
+	if (!user)
+		spend_a_hash(pw); /* an unknown name takes as long as a wrong password */
 	if (!user ||
 	    !root_password_check(pw, json_string_value(json_object_get(user, "password_hash")))) {
 		json_decref(user);
