@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <oak/log.h>
+#include <oak/ports.h>
 
 #include "node.h"
 #include "sys.h"
@@ -129,6 +130,47 @@ static int start_process(struct oak_node *n, struct oak_instance *in)
 
 /* ------------------------------------------------------------ instances */
 
+/*
+ * The SLA's "port": each entry exposed on this node's underlay address. A
+ * host port taken on this node fails the instance, with the port named.
+ */
+static int dp_ports(struct oak_node *n, struct oak_instance *in, char *err, size_t errlen)
+{
+	struct oak_port_map m[OAK_PORTS_MAX];
+	uint32_t iip = ip4(in->d.instance_ip);
+	int count = oak_ports_parse(in->d.port, m, OAK_PORTS_MAX, err, errlen), rc;
+
+	if (count < 0)
+		return -1;
+	for (int i = 0; i < count; i++) {
+		const char *proto = oak_port_proto_name(m[i].proto);
+
+		rc = oak_dp_port_add(n->dp, m[i].proto, m[i].host_port, iip, m[i].container_port);
+		if (rc == -EADDRINUSE)
+			snprintf(err, errlen, "port %u/%s: host port already exposed on this node",
+				 m[i].host_port, proto);
+		else if (rc == -EPROTONOSUPPORT)
+			snprintf(err, errlen, "port %u/%s: only tcp and udp ports can be exposed",
+				 m[i].host_port, proto);
+		else if (rc)
+			snprintf(err, errlen, "port %u/%s: datapath: %s", m[i].host_port, proto,
+				 strerror(-rc));
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+/* Only this instance's: a host port another instance holds stays its own. */
+static void dp_ports_del(struct oak_node *n, const struct oak_instance *in)
+{
+	struct oak_port_map m[OAK_PORTS_MAX];
+	int count = oak_ports_parse(in->d.port, m, OAK_PORTS_MAX, NULL, 0);
+
+	for (int i = 0; i < count; i++)
+		oak_dp_port_del(n->dp, m[i].proto, m[i].host_port, ip4(in->d.instance_ip));
+}
+
 static int dp_local(struct oak_node *n, struct oak_instance *in, char *err, size_t errlen)
 {
 	struct oak_inst e = {0};
@@ -152,7 +194,7 @@ static int dp_local(struct oak_node *n, struct oak_instance *in, char *err, size
 		snprintf(err, errlen, "datapath: %s", strerror(-rc));
 		return -1;
 	}
-	return 0;
+	return dp_ports(n, in, err, errlen);
 }
 
 static void teardown(struct oak_node *n, struct oak_instance *in)
@@ -164,6 +206,7 @@ static void teardown(struct oak_node *n, struct oak_instance *in)
 	if (rt) /* with no process too: a runtime may hold more (a stopped container) */
 		rt->stop(&n->env, in, (int)oak_config_int(n->cfg, "stop_timeout_ms"));
 	if (n->dp) {
+		dp_ports_del(n, in);
 		if (ifindex)
 			oak_dp_detach_instance(n->dp, ifindex);
 		oak_dp_instance_del(n->dp, ip4(in->d.instance_ip));

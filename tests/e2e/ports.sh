@@ -3,18 +3,32 @@
 # uplink): two nodes on a bridged underlay, an instance on node 1 whose
 # container ports are exposed on node 1's underlay address with oak-dp, and a
 # client on the underlay that is no part of the overlay (no oak on it, no
-# route to oak's networks). Needs root.
+# route to oak's networks). Then the same through oak-node on a third node:
+# the deploy message's "port" exposed, a conflicting one refused with the
+# port in the instance's state reason, nothing left once deleted. Needs root.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TAG=${TAG:-okp$$}
 source "$HERE/topo.sh"
+source "$HERE/bus.sh"
 PEER="python3 $HERE/peer.py"
 XFER=${OAK_E2E_XFER:-8000000}
-trap topo_cleanup EXIT
+WORK=/tmp/$TAG
+BROKER=192.168.100.254
+declare -A AGENT
+ports_cleanup() {
+	agents_stop
+	bus_stop
+	topo_cleanup
+	oak_cgroups_remove
+	rm -rf "$WORK"
+}
+trap ports_cleanup EXIT
 trap "exit 1" INT TERM
+mkdir -p "$WORK"
 
 topo_switch
-for n in 1 2; do topo_node "$n"; done
+for n in 1 2 3; do topo_node "$n"; done
 A=$(topo_instance 1 a 1)
 D=$(topo_instance 2 d 1)
 IIP_A=10.30.1.1
@@ -132,7 +146,48 @@ check "port list is empty" test -z "$(oakdp 1 port list)"
 check "removing a port not exposed is no error" oakdp 1 port del tcp 6080
 
 oakdp 1 stats | awk '$2 > 0' | sed 's/^/   n1 /'
-topo_cleanup
+
+# --- oak-node on node 3: the deploy message's "port"
+N3=$(node_ip 3)
+N3ID=$TAG-n3
+bus_start 'nodes/#'
+pub -r -t "nodes/$N3ID/net/subnet" -m "{\"node_id\":\"$N3ID\",\"subnet\":\"10.18.0.128/26\"}"
+nsenter --net="/run/netns/$N3ID" "$OAK_BIN/oak-node" --node_id "$N3ID" --broker_host $BROKER \
+	--node_ip "$N3" --uplink up0 --uplink_mode tc --state_dir "$WORK/n3" --log_level debug \
+	>>"$WORK/agent3.log" 2>&1 &
+AGENT[3]=$!
+check "oak-node on n3 says hello" bus_has "nodes/$N3ID/hello" "\"node_id\":\"$N3ID\""
+deploy() { # deploy JOB INST_IP NAME PORT
+	pub -t "nodes/$N3ID/control/deploy" -m "{\"service_id\":\"s-$1\",\"job_name\":\"$1\",\"instance_number\":0,\"instance_ip\":\"$2\",\"runtime\":\"native\",\"code\":\"python3\",\"cmd\":[\"python3\",\"$HERE/peer.py\",\"serve\",\"$3\"],\"port\":\"$4\"}"
+}
+SRV=app.test.web.test
+deploy $SRV 10.30.3.1 web "6280:8080/tcp;6290:9090/udp"
+check "web (port \"6280:8080/tcp;6290:9090/udp\") RUNNING on n3" bus_has "nodes/$N3ID/job" "\"job_name\":\"$SRV\".*\"state\":\"RUNNING\""
+list=$(nsx "$N3ID" "$OAK_BIN/oak-dp" -n "$N3ID" port list | tr '\n' ' ')
+check "oak-node exposed both ($list)" test "$list" = "6280/tcp -> 10.30.3.1:8080 6290/udp -> 10.30.3.1:9090 "
+got=""
+for _ in $(seq 20); do got=$(ext $PEER ask-tcp "$N3" 6280 2>/dev/null) && break; sleep 0.2; done
+check "TCP from outside to $N3:6280 reaches web: $got" test "$got" = web
+check "UDP from outside to $N3:6290 reaches web" test "$(ext $PEER ask-udp "$N3" 6290)" = web
+
+TAKEN=app.test.taken.test
+deploy $TAKEN 10.30.3.2 taken "6290/tcp;6280:8080"
+check "a second instance asking for 6280/tcp is FAILED with the port in its reason" \
+	bus_has "nodes/$N3ID/job" "\"job_name\":\"$TAKEN\".*FAILED.*port 6280/tcp: host port already exposed on this node|\"job_name\":\"$TAKEN\".*port 6280/tcp: host port already exposed on this node.*FAILED"
+grep "^nodes/$N3ID/job .*$TAKEN.*FAILED" "$WORK/bus.log" | tail -1 | cut -c1-300 | sed 's/^/   /'
+list=$(nsx "$N3ID" "$OAK_BIN/oak-dp" -n "$N3ID" port list | tr '\n' ' ')
+check "its cleanup left web's ports alone and took back its own 6290/tcp ($list)" test "$list" = "6280/tcp -> 10.30.3.1:8080 6290/udp -> 10.30.3.1:9090 "
+check "TCP from outside to $N3:6280 still reaches web" test "$(ext $PEER ask-tcp "$N3" 6280)" = web
+SCTP=app.test.sctp.test
+deploy $SCTP 10.30.3.3 sctp "3868/sctp"
+check "an sctp port is FAILED: only tcp and udp can be exposed" bus_has "nodes/$N3ID/job" "\"job_name\":\"$SCTP\".*only tcp and udp"
+
+pub -t "nodes/$N3ID/control/delete" -m "{\"job_name\":\"$SRV\",\"instance_number\":0}"
+check "web UNDEPLOYED" bus_has "nodes/$N3ID/job" "\"job_name\":\"$SRV\".*UNDEPLOYED"
+check "no port exposed on n3 after the delete" test -z "$(nsx "$N3ID" "$OAK_BIN/oak-dp" -n "$N3ID" port list)"
+check "TCP to $N3:6280 no longer reaches web (refused by n3)" bash -c "! nsenter --net=/run/netns/$EXT $PEER ask-tcp $N3 6280 2>/dev/null"
+
+ports_cleanup
 check "no namespace left behind" bash -c "! ip netns list | grep -q '^$TAG-'"
 check "no BPF pins left behind" bash -c "! ls /sys/fs/bpf/oak/ 2>/dev/null | grep -q '^$TAG-'"
 finish
