@@ -360,6 +360,8 @@ static const struct {
 } service_long_strings[] = {
     {"code", offsetof(struct oak_service, code), true},
     {"state", offsetof(struct oak_service, state), false},
+    {"target_node", offsetof(struct oak_service, target_node), false},
+    {"sla_violation_strategy", offsetof(struct oak_service, sla_violation_strategy), false},
 };
 
 static const char *type_name(const json_t *v)
@@ -483,8 +485,6 @@ static const struct jf_field service_fields[] = {
     MS("port", JF_STR, port, 0),
     MS("one_shot", JF_BOOL, one_shot, 0),
     MS("privileged", JF_BOOL, privileged, 0),
-    MS("target_node", JF_STR, target_node, 0),
-    MS("sla_violation_strategy", JF_STR, sla_violation_strategy, 0),
     MS("arch", JF_NAMES, arch, 0),
     {"addresses", JF_OBJ, offsetof(struct oak_service, addresses), 0, 0, 0, 0, &addresses_table, 0,
      NULL, 0},

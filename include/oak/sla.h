@@ -129,7 +129,8 @@ struct oak_service {
 	char ns[OAK_NAME_LEN];
 	char job_name[OAK_JOB_NAME_LEN]; /* filled by the SLA parser */
 	char virtualization[OAK_RUNTIME_LEN];
-	/* code and state are URLs of any length (Oakestra's schema sets none):
+	/* code, state, target_node and sla_violation_strategy: strings of any
+	 * length (Oakestra's schema sets none, and code and state are URLs);
 	 * they point into raw, never NULL ("" when absent) */
 	const char *code;
 	struct oak_resources res;
@@ -140,9 +141,9 @@ struct oak_service {
 	char port[256]; /* "host:container[/proto]" ';'-separated, or "port" */
 	bool one_shot;
 	bool privileged;
-	char target_node[OAK_ID_LEN];
-	const char *state; /* into raw, "" when absent */
-	char sla_violation_strategy[64];
+	const char *target_node;	    /* into raw, "" when absent */
+	const char *state;		    /* into raw, "" when absent */
+	const char *sla_violation_strategy; /* into raw, "" when absent */
 	struct oak_names arch;
 	struct oak_addresses addresses;
 	struct oak_constraint *constraints;

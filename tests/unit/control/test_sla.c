@@ -211,6 +211,10 @@ static const struct inline_case inline_cases[] = {
     {",\"state\":\"https://storage.example.org/checkpoints/team-a/nginx/state-2024-05-1.tar.gz\"",
      NULL},
     {",\"state\":5", "microservices[0].state: expected string, got integer"},
+    {",\"target_node\":\"node-with-a-long-name-0123456789012345678901234567890123456789012345\","
+     "\"sla_violation_strategy\":\"a strategy of more than sixty-four characters, as free "
+     "text......\"",
+     NULL},
     {",\"state\":null", "microservices[0].state: expected string, got null"},
     {",\"colour\":\"red\"", "microservices[0].colour: unknown field"},
 };
