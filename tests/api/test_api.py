@@ -626,7 +626,7 @@ def kill_case(r, admin, rounds=3):
     """SIGKILL during a burst of POSTs; after the restart every acknowledged
     application is there with all its services, none is half-written, and
     no instance is duplicated."""
-    acked, lock, total_acked = [], threading.Lock(), 0
+    acked, deleted, lock = [], [], threading.Lock()
     st, body, _ = r.req("POST", "/api/application", sla("scaled", services=[svc("w")]), token=admin)
     scaled_sid = body[0]["microservices"][0]
     for rnd in range(rounds):
@@ -644,6 +644,17 @@ def kill_case(r, admin, rounds=3):
                         r.req("POST", "/api/service/%s/instance" % scaled_sid, token=admin, record=False)
                 except (OSError, http.client.HTTPException):
                     return
+                if st == 200 and tid == 1:
+                    # this thread deletes what it made: a delete is all or nothing too
+                    try:
+                        st2, _, _ = r.req("DELETE", "/api/application/" + body[0]["applicationID"],
+                                          token=admin, record=False)
+                    except (OSError, http.client.HTTPException):
+                        return
+                    if st2 == 200:
+                        with lock:
+                            deleted.append(body[0]["applicationID"])
+                        continue
                 if st == 200:
                     with lock:
                         acked.append((body[0]["applicationID"], name, sorted(body[0]["microservices"])))
@@ -667,9 +678,12 @@ def kill_case(r, admin, rounds=3):
     half = [a for a in apps if any(m not in sids for m in a["microservices"])]
     orphan = [s for s in svcs if s["applicationID"] not in byid]
     names = [a["application_name"] for a in apps]
-    print("     kill test: %d rounds, %d POSTs acknowledged, %d applications stored, %d lost, "
-          "%d half-written, %d orphan services" % (rounds, len(acked), len(apps), len(lost), len(half), len(orphan)))
+    undead = [d for d in deleted if d in byid]
+    print("     kill test: %d rounds, %d POSTs and %d DELETEs acknowledged, %d applications stored, "
+          "%d lost, %d deleted ones back, %d half-written, %d orphan services"
+          % (rounds, len(acked), len(deleted), len(apps), len(lost), len(undead), len(half), len(orphan)))
     check("SIGKILL during bursts: every acknowledged application is there", acked and not lost, str(lost[:3]))
+    check("... and no acknowledged delete undone", deleted and not undead, str(undead[:3]))
     check("... none half-written, no orphan service, no duplicate name",
           not half and not orphan and len(names) == len(set(names)))
     for _ in range(60):
