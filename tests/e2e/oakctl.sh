@@ -155,6 +155,10 @@ check "config file mode 0600 in a 0700 directory" \
 check "config file holds root, user and tokens, not the password" \
 	eval "conf_py \"C['root_url'] == '$URL' and C['username'] == 'Admin' and C['token'].count('.') == 2 and C['refresh_token']\" && ! grep -q -- \"$PW\" \"$CONF\""
 TOKEN1=$(/usr/bin/python3 -c "import json; print(json.load(open('$CONF'))['token'])")
+chmod 644 "$CONF"
+oakctl get clusters
+check "a config file others can read: a warning with the fix" eval 'rc_is 0 && err_has "mode 0644: chmod 600"'
+chmod 600 "$CONF"
 
 echo "# the config file's root and token, overridden by the environment and flags"
 oakctl get apps --json
@@ -171,9 +175,6 @@ echo "# apply: register, then replicas"
 oakctl apply -f "$WORK/sla.json"
 check "apply: exit 0, both services registered with their replicas" \
 	eval 'rc_is 0 && out_has "clientserver/curl: registered as [0-9a-f]\{24\}, replicas 1" && out_has "clientserver/server: registered as [0-9a-f]\{24\}, replicas 2"'
-oakctl apply -f "$WORK/sla.json"
-check "apply of the same application again: exit 1 with the root's message" \
-	eval 'rc_is 1 && err_has "409"'
 oakctl get apps --json
 check "get apps --json: clientserver with 2 services" \
 	eval "rc_is 0 && py \"len(J) == 1 and J[0]['application_name'] == 'clientserver' and len(J[0]['microservices']) == 2\""
@@ -208,6 +209,27 @@ oakctl get instances server --json
 check "a service by its bare name" eval 'rc_is 0 && py "len(J) == 2"'
 oakctl get instances "$SID" --json
 check "a service by its id" eval 'rc_is 0 && py "len(J) == 2"'
+
+echo "# apply again: an update"
+sed 's/"replicas": 2/"replicas": 3/; s|nginx:latest|nginx:1.25|' "$WORK/sla.json" >"$WORK/sla3.json"
+oakctl apply -f "$WORK/sla3.json"
+check "apply of a registered application: its services updated, exit 0" \
+	eval 'rc_is 0 && out_has "^clientserver/server: updated (generation 2), replicas 3$" && out_has "^clientserver/curl: updated (generation 1), replicas 1$"'
+oakctl get services clientserver --json
+check "the update is in the service: code, replicas, same id" \
+	eval "rc_is 0 && py \"[(s['microserviceID'], s['code'], s['replicas']) for s in J if s['microservice_name'] == 'server'] == [('$SID', 'docker.io/library/nginx:1.25', 3)]\""
+sed 's/"clientserver"/"thief"/' "$WORK/sla.json" >"$WORK/thief.json"
+oakctl apply -f "$WORK/thief.json"
+check "apply of a new application asking for a taken rr_ip: exit 1 with the root's message" \
+	eval 'rc_is 1 && err_has "409" && err_has "10.30.30.30"'
+/usr/bin/python3 -c "
+import json; s = json.load(open('$WORK/sla.json'))
+s['applications'][0]['microservices'].append(dict(s['applications'][0]['microservices'][0], microservice_name='extra'))
+json.dump(s, open('$WORK/extra.json', 'w'))"
+oakctl apply -f "$WORK/extra.json"
+check "apply adding a service to a registered application: exit 1, says how" \
+	eval 'rc_is 1 && err_has "clientserver/extra: not a service of the registered application"'
+check "... and changes nothing" eval '! out_has "updated"'
 
 echo "# --wait with no cluster: exit 4 with the status"
 oakctl apply -f "$WORK/other.json" --wait --timeout 5
@@ -314,13 +336,14 @@ else
 		echo "svc 10.30.7.1 rr 10.30.0.5 10.30.0.6@100"
 		echo "svc 10.30.7.2 closest 10.30.0.7@50 10.30.0.8@50 10.30.0.9@90"
 		echo "remote 10.30.0.5 192.168.100.2"
+		echo "port add tcp 6080 10.30.0.5 60"
 	} | "$OAK_BIN/oak-dp" -n "$NODE" batch >"$WORK/dp.log" 2>&1
 	oakctl dp --node "$NODE" --json
-	check "dp --json: both services, their backends in latency order, the instance, the counters" \
-		eval "rc_is 0 && py \"S = {s['service_ip']: s for s in J['services']}; S['10.30.7.1']['policy'] == 'round-robin' and [b['instance_ip'] for b in S['10.30.7.1']['backends']] == ['10.30.0.6', '10.30.0.5'] and [b['closest'] for b in S['10.30.7.2']['backends']] == [True, True, False] and J['instances'] == [{'instance_ip': '10.30.0.5', 'where': 'remote', 'node_ip': '192.168.100.2'}] and 'translated' in J['counters']\""
+	check "dp --json: both services, their backends in latency order, the instance, the port, the counters" \
+		eval "rc_is 0 && py \"(lambda S: S['10.30.7.1']['policy'] == 'round-robin' and [b['instance_ip'] for b in S['10.30.7.1']['backends']] == ['10.30.0.6', '10.30.0.5'] and [b['closest'] for b in S['10.30.7.2']['backends']] == [True, True, False] and J['instances'] == [{'instance_ip': '10.30.0.5', 'where': 'remote', 'node_ip': '192.168.100.2'}] and J['ports'] == [{'proto': 'tcp', 'host_port': 6080, 'instance_ip': '10.30.0.5', 'container_port': 60}] and 'translated' in J['counters'])({s['service_ip']: s for s in J['services']})\""
 	oakctl dp --node "$NODE"
 	check "dp: services, backends, counters as text" \
-		eval 'rc_is 0 && out_has "^  10.30.7.2 closest backends=3" && out_has "^    10.30.0.9 latency_us=90$" && out_has "^  translated  *0$"'
+		eval 'rc_is 0 && out_has "^  10.30.7.2 closest backends=3" && out_has "^    10.30.0.9 latency_us=90$" && out_has "^  tcp 6080 -> 10.30.0.5:60$" && out_has "^  translated  *0$"'
 	before=$(ls "/sys/fs/bpf/oak/$NODE" | sort | tr '\n' ' ')
 	oakctl dp --node "$TAG-none"
 	check "dp of a node with no pins: exit 1, and nothing is created" \

@@ -2,12 +2,13 @@
 /*
  * oakctl dp [--node NODE] [--json]: a node's datapath as its pinned maps
  * hold it (services and their backends, where each Instance IP runs, the
- * per-verdict counters). Read-only: it adopts existing pins through the
+ * exposed ports, the per-verdict counters). Read-only: it adopts existing pins through the
  * datapath library and never creates or changes one.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,6 +136,24 @@ static json_t *instances_json(struct oak_dp *dp)
 	return out;
 }
 
+/* Container ports exposed on the node's address (an SLA "port"). */
+static json_t *ports_json(struct oak_dp *dp)
+{
+	struct oak_dp_port ports[256];
+	json_t *out = json_array();
+	char s[INET_ADDRSTRLEN];
+	int n = oak_dp_port_list(dp, ports, 256), i;
+
+	for (i = 0; i < n && i < 256; i++)
+		json_array_append_new(out, json_pack("{s:s, s:i, s:s, s:i}", "proto",
+						     ports[i].proto == IPPROTO_UDP ? "udp" : "tcp",
+						     "host_port", (json_int_t)ports[i].host_port,
+						     "instance_ip", ip(ports[i].inst_ip, s),
+						     "container_port",
+						     (json_int_t)ports[i].container_port));
+	return out;
+}
+
 static json_t *datapath_json(struct oak_dp *dp, const char *node)
 {
 	uint64_t stats[OAK_STAT_MAX];
@@ -148,10 +167,11 @@ static json_t *datapath_json(struct oak_dp *dp, const char *node)
 		for (i = 0; i < OAK_STAT_MAX; i++)
 			json_object_set_new(counters, oak_dp_stat_name(i),
 					    json_integer((json_int_t)stats[i]));
-	return json_pack("{s:s, s:s, s:i, s:i, s:o, s:o, s:o}", "node", node, "node_ip",
+	return json_pack("{s:s, s:s, s:i, s:i, s:o, s:o, s:o, s:o}", "node", node, "node_ip",
 			 ip(cfg.node_ip, s), "uplink_ifindex", (json_int_t)cfg.uplink_ifindex,
 			 "uplink_mtu", (json_int_t)cfg.uplink_mtu, "services", services_json(dp),
-			 "instances", instances_json(dp), "counters", counters);
+			 "instances", instances_json(dp), "ports", ports_json(dp), "counters",
+			 counters);
 }
 
 static void print_text(const json_t *d)
@@ -196,6 +216,12 @@ static void print_text(const json_t *d)
 			       json_string_value(json_object_get(inst, "instance_ip")),
 			       json_string_value(json_object_get(inst, "node_ip")));
 	}
+	printf("\nports (%zu)\n", json_array_size(json_object_get(d, "ports")));
+	json_array_foreach(json_object_get(d, "ports"), i, inst)
+	    printf("  %s %lld -> %s:%lld\n", json_string_value(json_object_get(inst, "proto")),
+		   json_integer_value(json_object_get(inst, "host_port")),
+		   json_string_value(json_object_get(inst, "instance_ip")),
+		   json_integer_value(json_object_get(inst, "container_port")));
 	printf("\ncounters\n");
 	json_object_foreach((json_t *)json_object_get(d, "counters"), name, v)
 	    printf("  %-16s %lld\n", name, json_integer_value(v));
