@@ -233,9 +233,11 @@ void root_orch_sync_cluster(struct root_orch *o, const char *cid)
 	{
 		const char *st = root_str(e, "status");
 
+		/* not FAILED ones: their node restarts them or their cluster
+		 * places them again (a deploy would place a second copy
+		 * meanwhile); the grace timer watches them */
 		if (strcmp(root_str(e, "cluster_id"), cid) ||
-		    !(root_status_live(st) || !strcmp(st, "CLUSTER_SCHEDULED") ||
-		      !strcmp(st, "FAILED")))
+		    !(root_status_live(st) || !strcmp(st, "CLUSTER_SCHEDULED")))
 			continue;
 		send_deploy(o, doc, cid, (uint32_t)root_int(e, "instance_number"));
 		n++;

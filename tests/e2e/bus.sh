@@ -9,17 +9,10 @@
 bus_start() {
 	local t filters=()
 	ip -n "$TAG-sw" addr add "$BROKER/24" dev br0
-	cat >"$WORK/mosquitto.conf" <<EOC
-listener 1883 $BROKER
-allow_anonymous true
-persistence false
-EOC
+	mqtt_conf "$WORK/mosquitto.conf" "$BROKER"
 	nsenter --net="/run/netns/$TAG-sw" mosquitto -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
 	MOSQ=$!
-	for _ in $(seq 50); do
-		nsx "$TAG-sw" bash -c "</dev/tcp/$BROKER/1883" 2>/dev/null && break
-		sleep 0.1
-	done
+	ns_wait_tcp "$TAG-sw" "$BROKER" 1883
 	for t; do filters+=(-t "$t"); done
 	nsenter --net="/run/netns/$TAG-sw" mosquitto_sub -h "$BROKER" -v "${filters[@]}" >"$WORK/bus.log" 2>&1 &
 	SUB=$!

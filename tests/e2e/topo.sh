@@ -14,23 +14,10 @@ TAG=${TAG:-oak$$}
 TOPO_PIDS=()
 TOPO_NODES=()
 
-# Run in a namespace without 'ip netns exec', which remounts /sys and so
-# hides bpffs (the pinned maps).
-nsx() {
-	local ns=$1
-	shift
-	nsenter --net="/run/netns/$ns" "$@"
-}
+# nsx, ns_switch, ns_host, ns_has_netem: shared with tools/oak-local.
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tools/lib" && pwd)/netns.sh"
 
-topo_switch() {
-	ip netns add "$TAG-sw"
-	# A fixed MAC: a bridge otherwise takes its lowest port's, so deleting a
-	# node could change the MAC of the addresses on br0 (the test broker's)
-	# and cut every node off until their ARP entries expire.
-	ip -n "$TAG-sw" link add br0 address 02:00:5e:00:53:01 type bridge
-	ip -n "$TAG-sw" link set br0 up
-	ip -n "$TAG-sw" link set lo up
-}
+topo_switch() { ns_switch "$TAG-sw"; }
 
 node_ip() { echo "192.168.100.$1"; }
 node_gw() { echo "10.18.0.$((64 * ($1 - 1) + 1))"; }
@@ -38,12 +25,7 @@ node_gw() { echo "10.18.0.$((64 * ($1 - 1) + 1))"; }
 # topo_node N [DELAY_MS]: a node on the underlay.
 topo_node() {
 	local n=$1 ns="$TAG-n$1"
-	ip netns add "$ns"
-	ip link add up0 netns "$ns" type veth peer name "p$n" netns "$TAG-sw"
-	ip -n "$TAG-sw" link set "p$n" master br0 up
-	ip -n "$ns" addr add "$(node_ip "$n")/24" dev up0
-	ip -n "$ns" link set up0 up
-	ip -n "$ns" link set lo up
+	ns_host "$ns" "$TAG-sw" "p$n" "$(node_ip "$n")/24"
 	if [ -n "${2:-}" ]; then
 		tc -n "$ns" qdisc add dev up0 root netem delay "${2}ms"
 	fi
@@ -51,14 +33,7 @@ topo_node() {
 }
 
 # Can this kernel delay packets (sch_netem)?
-topo_has_netem() {
-	local ok=1
-	ip netns add "$TAG-nq"
-	ip -n "$TAG-nq" link add q0 type veth peer name q1
-	tc -n "$TAG-nq" qdisc add dev q0 root netem delay 1ms 2>/dev/null && ok=0
-	ip netns del "$TAG-nq"
-	return $ok
-}
+topo_has_netem() { ns_has_netem "$TAG-nq"; }
 
 # topo_delay N MS: set (or clear with 0) the delay of node N's uplink.
 topo_delay() {
