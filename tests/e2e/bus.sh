@@ -66,3 +66,18 @@ oak_cgroups_remove() {
 		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 }
+
+# pins_and_work_cleanup: the end of every daemon test's cleanup: the BPF
+# pins of "$TAG-*" nodes, then $WORK (its logs kept in /tmp/$TAG.logs when
+# FAILED is not 0).
+pins_and_work_cleanup() {
+	local d
+	for d in /sys/fs/bpf/oak/"$TAG"-*; do
+		[ -e "$d" ] && rm -rf "$d"
+	done
+	if [ "${FAILED:-0}" -ne 0 ] && [ -d "$WORK" ]; then # keep the logs of a failed run
+		mkdir -p "/tmp/$TAG.logs" && cp "$WORK"/*.log "/tmp/$TAG.logs/" 2>/dev/null
+		echo "logs kept in /tmp/$TAG.logs"
+	fi
+	rm -rf "$WORK"
+}

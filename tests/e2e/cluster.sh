@@ -30,21 +30,13 @@ declare -A AGENT
 CLUSTER=
 
 cl_cleanup() {
-	local d
 	[ -n "$CLUSTER" ] && kill "$CLUSTER" 2>/dev/null
 	[ -n "${PROBE:-}" ] && kill "$PROBE" 2>/dev/null
 	agents_stop
 	bus_stop
 	topo_cleanup
 	oak_cgroups_remove
-	for d in /sys/fs/bpf/oak/"$TAG"-*; do
-		[ -e "$d" ] && rm -rf "$d"
-	done
-	if [ "${FAILED:-0}" -ne 0 ] && [ -d "$WORK" ]; then # keep the logs of a failed run
-		mkdir -p "/tmp/$TAG.logs" && cp "$WORK"/*.log "/tmp/$TAG.logs/" 2>/dev/null
-		echo "logs kept in /tmp/$TAG.logs"
-	fi
-	rm -rf "$WORK"
+	pins_and_work_cleanup
 }
 trap cl_cleanup EXIT
 trap 'exit 130' INT TERM

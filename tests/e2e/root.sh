@@ -55,14 +55,7 @@ rt_cleanup() {
 	done
 	topo_cleanup
 	oak_cgroups_remove
-	for d in /sys/fs/bpf/oak/"$TAG"-*; do
-		[ -e "$d" ] && rm -rf "$d"
-	done
-	if [ "${FAILED:-0}" -ne 0 ] && [ -d "$WORK" ]; then # keep the logs of a failed run
-		mkdir -p "/tmp/$TAG.logs" && cp "$WORK"/*.log "/tmp/$TAG.logs/" 2>/dev/null
-		echo "logs kept in /tmp/$TAG.logs"
-	fi
-	rm -rf "$WORK"
+	pins_and_work_cleanup
 }
 trap rt_cleanup EXIT
 trap 'exit 130' INT TERM
