@@ -232,7 +232,7 @@ size_t ocl_used_ips(const struct ocl_cluster *c, uint32_t **out)
 		PUSH(s->closest_ip);
 		for (size_t k = 0; k < s->n_inst; k++)
 			PUSH(s->inst[k].instance_ip);
-		for (size_t k = 0; s->remote && k < s->remote_table.n_instances; k++)
+		for (size_t k = 0; k < s->remote_table.n_instances; k++)
 			PUSH(s->remote_table.instances[k].instance_ip);
 		if (s->spec) { /* Instance IPs the SLA asked for */
 			json_t *insts = json_object_get(json_object_get(s->spec, "addresses"),

@@ -323,7 +323,7 @@ struct ocl_service *ocl_service_by_ip(struct ocl_cluster *c, const char *ip, boo
 					*by_instance = true;
 				return s;
 			}
-		for (size_t k = 0; s->remote && k < s->remote_table.n_instances; k++)
+		for (size_t k = 0; k < s->remote_table.n_instances; k++)
 			if (!strcmp(s->remote_table.instances[k].instance_ip, ip)) {
 				if (by_instance)
 					*by_instance = true;
@@ -495,7 +495,7 @@ int ocl_service_table(const struct ocl_cluster *c, const struct ocl_service *s,
 		t->n_instances = r->n_instances;
 		return 0;
 	}
-	t->instances = calloc(s->n_inst ? s->n_inst : 1, sizeof(*t->instances));
+	t->instances = calloc(s->n_inst + s->remote_table.n_instances + 1, sizeof(*t->instances));
 	if (!t->instances)
 		return -1;
 	for (size_t i = 0; i < s->n_inst; i++) {
@@ -519,6 +519,13 @@ int ocl_service_table(const struct ocl_cluster *c, const struct ocl_service *s,
 		snprintf(e->namespace_ip, sizeof(e->namespace_ip), "%s", in->namespace_ip);
 		e->state = in->state;
 		k++;
+	}
+	/* then other clusters' instances as the root last said (ours: from us) */
+	for (size_t i = 0; i < s->remote_table.n_instances && k < OAK_MSG_MAX_INSTANCES; i++) {
+		const struct oak_table_instance *r = &s->remote_table.instances[i];
+
+		if (r->cluster_id[0] && strcmp(r->cluster_id, c->id))
+			t->instances[k++] = *r;
 	}
 	t->n_instances = k;
 	return 0;

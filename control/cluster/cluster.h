@@ -83,7 +83,11 @@ struct ocl_service {
 	json_t *spec; /* the SLA microservice object; NULL when only known from
 			 node reports (adopted after a restart) or remote */
 	bool remote;  /* a service of another cluster, table from the root */
+	/* the root's table of this service: all of it when remote; when ours,
+	 * read only for the instances other clusters run (a Service IP spans
+	 * clusters), asked of the root once a node here needs the table */
 	struct oak_msg_service_table remote_table;
+	bool root_interest; /* ours: the root was asked for its table */
 	struct ocl_instance *inst;
 	size_t n_inst, cap_inst;
 	/* nodes that asked for this service's table (explicit interests) */

@@ -94,7 +94,9 @@ void ocl_on_job(struct oak_bus *bus, const char *topic, const void *p, size_t le
 
 /* tables.c */
 /* s's table to every interested node */
-void ocl_publish_table(struct ocl *o, const struct ocl_service *s);
+void ocl_publish_table(struct ocl *o, struct ocl_service *s);
+/* Ours and needed here: the root is asked once for the other clusters' part. */
+void ocl_root_interest(struct ocl *o, struct ocl_service *s);
 void ocl_tables_tick(struct ocl *o, int64_t now);
 void ocl_on_query(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 void ocl_on_net_service(struct oak_bus *bus, const char *topic, const void *p, size_t len,

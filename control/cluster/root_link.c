@@ -13,6 +13,7 @@ void ocl_report_up(struct ocl *o, const struct ocl_service *s, const struct ocl_
 		   const char *node_id, const char *reason)
 {
 	struct oak_msg_instance_state m = {0};
+	const struct ocl_node *n;
 
 	snprintf(m.node_id, sizeof(m.node_id), "%s", node_id ? node_id : in->node_id);
 	snprintf(m.cluster_id, sizeof(m.cluster_id), "%s", o->c.id);
@@ -21,6 +22,11 @@ void ocl_report_up(struct ocl *o, const struct ocl_service *s, const struct ocl_
 		 s->service_id[0] ? s->service_id : s->job_name);
 	m.instance_number = in->number;
 	m.state = in->state;
+	n = ocl_node_find(&o->c, m.node_id);
+	if (n && n->underlay_ip[0]) { /* the tunnel endpoint other clusters send to */
+		snprintf(m.node_ip, sizeof(m.node_ip), "%s", n->underlay_ip);
+		m.node_port = n->tunnel_port;
+	}
 	snprintf(m.instance_ip, sizeof(m.instance_ip), "%s", in->instance_ip);
 	snprintf(m.namespace_ip, sizeof(m.namespace_ip), "%s", in->namespace_ip);
 	snprintf(m.reason, sizeof(m.reason), "%s", reason ? reason : "");
@@ -88,10 +94,17 @@ void ocl_on_root_state(struct oak_bus *bus, enum oak_bus_state st, void *arg)
 	ocl_pub_root(o, OAK_T_HELLO, oak_msg_cluster_hello_encode(&h), false);
 	ocl_send_info(o, true);
 	ocl_subnets_root_up(o);
-	/* the root rebuilds its view of this cluster from reports too */
-	for (size_t i = 0; i < o->c.n_svcs; i++)
-		for (size_t k = 0; !o->c.svcs[i]->remote && k < o->c.svcs[i]->n_inst; k++)
-			ocl_report_up(o, o->c.svcs[i], &o->c.svcs[i]->inst[k], NULL, NULL);
+	/* the root rebuilds its view of this cluster from reports too, and
+	 * answers again for the tables our services share with other clusters */
+	for (size_t i = 0; i < o->c.n_svcs; i++) {
+		struct ocl_service *sv = o->c.svcs[i];
+
+		for (size_t k = 0; !sv->remote && k < sv->n_inst; k++)
+			ocl_report_up(o, sv, &sv->inst[k], NULL, NULL);
+		sv->root_interest = false;
+		if (!sv->remote && ocl_interested_any(&o->c, sv))
+			ocl_root_interest(o, sv);
+	}
 }
 
 void ocl_on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
@@ -109,10 +122,9 @@ void ocl_on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t
 	s = ocl_service_get(&o->c, m.job_name);
 	if (!s)
 		goto out;
-	if (s->remote) { /* it is ours now */
-		oak_msg_service_table_free(&s->remote_table);
-		memset(&s->remote_table, 0, sizeof(s->remote_table));
+	if (s->remote) { /* ours now; the root keeps our interest in the rest */
 		s->remote = false;
+		s->root_interest = true;
 	}
 	snprintf(s->service_id, sizeof(s->service_id), "%s", m.service_id);
 	snprintf(s->rr_ip, sizeof(s->rr_ip), "%s", m.rr_ip);

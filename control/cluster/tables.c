@@ -10,8 +10,26 @@
 #include "oak/daemon.h"
 #include "oak/log.h"
 
+/* A service of ours that nodes here need may also run in other clusters:
+ * ask the root for its table once, so the root pushes the other clusters'
+ * instances from then on (asked again whenever the root link comes back). */
+void ocl_root_interest(struct ocl *o, struct ocl_service *s)
+{
+	struct oak_msg_table_query q = {0};
+
+	if (s->remote || s->root_interest || !s->spec ||
+	    oak_bus_state(o->rbus) != OAK_BUS_CONNECTED)
+		return;
+	snprintf(q.node_id, sizeof(q.node_id), "%s", o->c.id);
+	snprintf(q.cluster_id, sizeof(q.cluster_id), "%s", o->c.id);
+	snprintf(q.job_name, sizeof(q.job_name), "%s", s->job_name);
+	s->root_interest = true;
+	oak_log(DEBUG, "table %s: asking the root for other clusters' instances", s->job_name);
+	ocl_pub_root(o, OAK_T_TABLEQUERY_REQ, oak_msg_table_query_encode(&q), false);
+}
+
 /* the table to every interested node */
-void ocl_publish_table(struct ocl *o, const struct ocl_service *s)
+void ocl_publish_table(struct ocl *o, struct ocl_service *s)
 {
 	struct oak_msg_service_table t;
 	char topic[OAK_TOPIC_LEN];
@@ -19,6 +37,7 @@ void ocl_publish_table(struct ocl *o, const struct ocl_service *s)
 	if (!ocl_interested_any(&o->c, s) ||
 	    oak_topic_job_updates(topic, sizeof(topic), s->job_name))
 		return;
+	ocl_root_interest(o, s);
 	if (ocl_service_table(&o->c, s, NULL, &t))
 		return;
 	oak_log(DEBUG, "table %s: %zu instances to interested nodes", s->job_name, t.n_instances);
@@ -33,6 +52,7 @@ static void answer(struct ocl *o, const char *node, struct ocl_service *s, const
 
 	if (s) {
 		ocl_interest_add(s, node);
+		ocl_root_interest(o, s);
 		if (ocl_service_table(&o->c, s, qip, &t))
 			return;
 		o->dirty = true;
@@ -131,16 +151,44 @@ void ocl_on_interest_remove(struct oak_bus *bus, const char *topic, const void *
 	if (s && ocl_interest_remove(s, id)) {
 		oak_log(DEBUG, "interest: %s dropped %s", id, s->job_name);
 		o->dirty = true;
-		if (s->remote && !s->n_interest) { /* nobody here needs it any more */
+		if ((s->remote && !s->n_interest) ||
+		    (s->root_interest && !ocl_interested_any(&o->c, s))) {
+			/* nobody here needs it any more */
 			struct oak_msg_interest r = {0};
 
 			snprintf(r.node_id, sizeof(r.node_id), "%s", o->c.id);
 			snprintf(r.job_name, sizeof(r.job_name), "%s", s->job_name);
 			ocl_pub_root(o, OAK_T_INTEREST_REMOVE, oak_msg_interest_encode(&r), false);
-			ocl_service_remove(&o->c, s);
+			if (s->remote) {
+				ocl_service_remove(&o->c, s);
+			} else {
+				oak_msg_service_table_free(&s->remote_table);
+				memset(&s->remote_table, 0, sizeof(s->remote_table));
+				s->root_interest = false;
+			}
 		}
 	}
 	oak_msg_interest_free(&m);
+}
+
+/* the entries of other clusters than own in a and b are the same */
+static bool others_same(const struct oak_msg_service_table *a,
+			const struct oak_msg_service_table *b, const char *own)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < a->n_instances && !strcmp(a->instances[i].cluster_id, own))
+			i++;
+		while (j < b->n_instances && !strcmp(b->instances[j].cluster_id, own))
+			j++;
+		if (i == a->n_instances || j == b->n_instances)
+			return i == a->n_instances && j == b->n_instances;
+		if (memcmp(&a->instances[i], &b->instances[j], sizeof(a->instances[i])))
+			return false;
+		i++;
+		j++;
+	}
 }
 
 /* the root answers a table query for another cluster's service */
@@ -159,7 +207,16 @@ void ocl_on_root_table(struct oak_bus *bus, const char *topic, const void *p, si
 	if (t.found) {
 		s = ocl_service_find(&o->c, t.job_name);
 		if (s && !s->remote) {
-			s = NULL; /* ours: our own table is the truth */
+			/* ours: only the other clusters' instances are read from it */
+			bool same = others_same(&s->remote_table, &t, o->c.id);
+
+			oak_msg_service_table_free(&s->remote_table);
+			s->remote_table = t; /* moved */
+			memset(&t, 0, sizeof(t));
+			s->root_interest = true;
+			if (!same)
+				ocl_publish_table(o, s);
+			goto answer;
 		} else if (!s && !update) {
 			s = ocl_service_get(&o->c, t.job_name);
 			if (s)
@@ -178,6 +235,7 @@ void ocl_on_root_table(struct oak_bus *bus, const char *topic, const void *p, si
 				ocl_publish_table(o, s);
 		}
 	}
+answer:
 	for (size_t k = 0; !update && k < OCL_MAX_PENDING_Q; k++) {
 		struct pending_query *q = &o->pq[k];
 		const char *job = s ? s->job_name : t.job_name;

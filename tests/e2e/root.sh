@@ -230,7 +230,8 @@ t_curl=$(api wait "$CURL" "len(L) == 1 and L[0]['status'] == 'RUNNING'" 30)
 check "curl.0 RUNNING in cluster A (direct) ($t_curl s)" \
 	test "$(svc "$CURL" | jx 'd["instance_list"][0]["cluster_id"]')" = "$CA"
 rec() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$WORK/n$1/instances/$2.json" "$3"; }
-CLI_NS=$(rec 1 clientserver.test.curl.test.0 netns)
+CLI_N=$(svc "$CURL" | jx 'd["instance_list"][0]["worker_id"]')
+CLI_NS=$(rec "${CLI_N##*-n}" clientserver.test.curl.test.0 netns)
 inc() { nsx "$CLI_NS" "$@"; }
 ask() { inc timeout 2 python3 "$PEER" ask-tcp $RR 2>/dev/null; }
 until_answer() { # REGEX TRIES: the rr IP answers matching
@@ -245,13 +246,11 @@ until_answer() { # REGEX TRIES: the rr IP answers matching
 }
 
 # --- across clusters: curl in A, nginx in B
-if grep ' clusters/[^ ]*/jobs/state ' "$WORK/root-bus.log" | grep -q '"node_ip":"[0-9]'; then
-	check "curl in A reaches nginx in B through the Service IP $RR" until_answer '^v1@' 20
-	check "A asked the root for the table, which named the node in B" \
-		bash -c "grep -qE ' clusters/$CA/net/tablequery/result .*\"found\":true.*\"node_ip\":\"192.168.100.[23]\"' $WORK/root-bus.log"
-else
-	skip "curl in A reaches nginx in B through $RR: oak-cluster's jobs/state carry no node_ip yet (include/oak/msg.h), so the root cannot name B's node to A"
-fi
+check "B's jobs/state reports name the node's tunnel endpoint (node_ip)" \
+	bash -c "grep ' clusters/$CB/jobs/state ' $WORK/root-bus.log | grep -q '\"node_ip\":\"192.168.100.[23]\"'"
+check "curl in A reaches nginx in B through the Service IP $RR" until_answer '^v1@' 20
+check "A asked the root for the table, which named the node in B" \
+	bash -c "grep -qE ' clusters/$CA/net/tablequery/result .*\"found\":true.*\"node_ip\":\"192.168.100.[23]\"' $WORK/root-bus.log"
 
 # --- scale up and down with a replica count
 api post "/api/service/$NGINX/instance" '{"replicas": 3}' >/dev/null
@@ -259,6 +258,23 @@ t_scale=$(api wait "$NGINX" "len(L) == 3 and all(e['status'] == 'RUNNING' for e 
 check "scale to 3: 3 RUNNING ($t_scale s), in both clusters" \
 	test "$(svc "$NGINX" | jx 'len({e["cluster_id"] for e in d["instance_list"]})')" = 2
 check "3 distinct Instance IPs" test "$(svc "$NGINX" | jx 'len({e["instance_ip"] for e in d["instance_list"]})')" = 3
+both_clusters() { # the rr IP from A answers from instances of both clusters
+	local want got='' i
+	want=$(svc "$NGINX" | jx '" ".join(sorted({e["cluster_id"] + "=" + e["namespace_ip"] for e in d["instance_list"]}))')
+	for i in $(seq 60); do
+		got="$got $(ask)"
+		python3 - "$want" "$got" "$CA" "$CB" <<'EOP' && return 0
+import sys
+want, got, ca, cb = sys.argv[1].split(), set(sys.argv[2].split()), sys.argv[3], sys.argv[4]
+seen = {w.split("=")[0] for w in want if "v1@" + w.split("=")[1] in got}
+sys.exit(0 if {ca, cb} <= seen else 1)
+EOP
+		sleep 0.1
+	done
+	echo "   instances: $want; answers:$(tr ' ' '\n' <<<"$got" | sort | uniq -c | tr '\n' ' ')"
+	return 1
+}
+check "A's Service IP $RR answers from instances in both clusters (round robin across clusters)" both_clusters
 api post "/api/service/$NGINX/instance" '{"replicas": 1}' >/dev/null
 check "scale to 1: instance 0 remains" \
 	api wait "$NGINX" "len(L) == 1 and L[0]['instance_number'] == 0 and L[0]['instance_ip'] == '$NIP0'" 20
