@@ -83,7 +83,7 @@ void ocl_on_node_bus_state(struct oak_bus *bus, enum oak_bus_state st, void *arg
 void ocl_on_hello(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 void ocl_on_status(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 void ocl_on_info(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
-void ocl_on_alive(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
+void ocl_on_usage(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 
 /* placement.c */
 /* Places every instance of s that has no node; from_root: see placement.c */
@@ -110,6 +110,9 @@ void ocl_on_root_table(struct oak_bus *bus, const char *topic, const void *p, si
 /* in's state to the root (node_id: instead of in's node; reason: optional) */
 void ocl_report_up(struct ocl *o, const struct ocl_service *s, const struct ocl_instance *in,
 		   const char *node_id, const char *reason);
+/* the same with another state than in's own (NODE_SCHEDULED) */
+void ocl_report_as(struct ocl *o, const struct ocl_service *s, const struct ocl_instance *in,
+		   enum oak_instance_state st, const char *node_id, const char *reason);
 /* in's state changes (logged, saved, reported up) */
 void ocl_set_inst_state(struct ocl *o, struct ocl_service *s, struct ocl_instance *in,
 			enum oak_instance_state st, const char *reason);

@@ -128,6 +128,8 @@ void ocl_place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 			in->state = OAK_INSTANCE_CREATING;
 			in->changed_ms = oak_mono_ms();
 			send_deploy(o, s, &svc, in);
+			/* the root learns where before the node answers */
+			ocl_report_as(o, s, in, OAK_INSTANCE_NODE_SCHEDULED, NULL, NULL);
 			o->dirty = true;
 		} else if (from_root) {
 			char reason[600];

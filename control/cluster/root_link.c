@@ -12,6 +12,12 @@
 void ocl_report_up(struct ocl *o, const struct ocl_service *s, const struct ocl_instance *in,
 		   const char *node_id, const char *reason)
 {
+	ocl_report_as(o, s, in, in->state, node_id, reason);
+}
+
+void ocl_report_as(struct ocl *o, const struct ocl_service *s, const struct ocl_instance *in,
+		   enum oak_instance_state st, const char *node_id, const char *reason)
+{
 	struct oak_msg_instance_state m = {0};
 	const struct ocl_node *n;
 
@@ -21,7 +27,7 @@ void ocl_report_up(struct ocl *o, const struct ocl_service *s, const struct ocl_
 	snprintf(m.service_id, sizeof(m.service_id), "%.64s",
 		 s->service_id[0] ? s->service_id : s->job_name);
 	m.instance_number = in->number;
-	m.state = in->state;
+	m.state = st;
 	n = ocl_node_find(&o->c, m.node_id);
 	if (n && n->underlay_ip[0]) { /* the tunnel endpoint other clusters send to */
 		snprintf(m.node_ip, sizeof(m.node_ip), "%s", n->underlay_ip);

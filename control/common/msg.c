@@ -54,6 +54,7 @@
 
 static const char *const state_names[OAK_INSTANCE_STATE_COUNT] = {
     "CREATING", "CREATED", "RUNNING", "FAILED", "DEAD", "COMPLETED", "UNDEPLOYED",
+    "NODE_SCHEDULED",
 };
 
 const char *oak_instance_state_name(enum oak_instance_state s)
@@ -347,6 +348,7 @@ static const struct jf_field usage_entry_fields[] = {
     NUM(T, "disk", JF_I64, disk_mb, 0, 0, I64MAX),
     NUM(T, "rx_bytes", JF_I64, rx_bytes, 0, 0, I64MAX),
     NUM(T, "tx_bytes", JF_I64, tx_bytes, 0, 0, I64MAX),
+    STRV(T, "logs", logs),
 };
 #undef T
 TABLE(usage_entry_table, "job usage", struct oak_job_usage_entry, usage_entry_fields,

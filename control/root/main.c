@@ -50,6 +50,8 @@ static const struct oak_cfg_key keys[] = {
     {"max_body_bytes", OAK_CFG_INT, "1048576", "largest request body accepted (413 beyond)"},
     {"cluster_timeout", OAK_CFG_DOUBLE, "8",
      "seconds of silence after which a cluster is lost (its instances go elsewhere)"},
+    {"cluster_offline_grace", OAK_CFG_DOUBLE, "2",
+     "seconds a cluster whose status says offline (its last will) has to come back"},
     {"instance_grace", OAK_CFG_DOUBLE, "10",
      "seconds a FAILED instance is left to its cluster before the root places it again"},
     {"deploy_resend", OAK_CFG_DOUBLE, "5", "seconds after which an unanswered deploy is resent"},

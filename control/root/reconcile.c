@@ -637,7 +637,8 @@ void root_apply_state(json_t *doc, const char *cid, const struct oak_msg_instanc
 	const char *state = oak_instance_state_name(m->state);
 	json_t *e = doc ? root_entry_find(doc, m->instance_number) : NULL;
 	bool live = m->state == OAK_INSTANCE_CREATING || m->state == OAK_INSTANCE_CREATED ||
-		    m->state == OAK_INSTANCE_RUNNING || m->state == OAK_INSTANCE_FAILED;
+		    m->state == OAK_INSTANCE_RUNNING || m->state == OAK_INSTANCE_FAILED ||
+		    m->state == OAK_INSTANCE_NODE_SCHEDULED;
 	bool was_running, now_running;
 	char detail[ROOT_DETAIL_LEN];
 

@@ -107,8 +107,11 @@ enum oak_instance_state {
 	OAK_INSTANCE_DEAD,
 	OAK_INSTANCE_COMPLETED,
 	OAK_INSTANCE_UNDEPLOYED,
+	/* cluster to root only: placed on a node, the deploy sent, the node
+	 * has not reported yet (Oakestra's NODE_SCHEDULED) */
+	OAK_INSTANCE_NODE_SCHEDULED,
 };
-#define OAK_INSTANCE_STATE_COUNT 7
+#define OAK_INSTANCE_STATE_COUNT 8
 const char *oak_instance_state_name(enum oak_instance_state s);
 int oak_instance_state_parse(const char *s, enum oak_instance_state *out);
 
@@ -165,14 +168,17 @@ struct oak_job_usage_entry {
 	char job_name[OAK_JOB_NAME_LEN]; /* required */
 	char service_id[OAK_ID_LEN];
 	uint32_t instance_number;
-	double cpu_percent;
+	double cpu_percent; /* of one core, as docker stats: may exceed 100 */
 	int64_t memory_mb;
 	int64_t disk_mb;
 	int64_t rx_bytes;
 	int64_t tx_bytes;
+	/* the last lines of its log, sent when the log grew (and now and then
+	 * unchanged, for a root that restarted); none: unchanged */
+	struct oak_strv logs;
 };
 
-/* nodes/<id>/jobs/resources */
+/* nodes/<id>/jobs/resources, forwarded as clusters/<cid>/jobs/resources */
 struct oak_msg_job_usage {
 	char node_id[OAK_ID_LEN]; /* required */
 	int64_t timestamp_ms;
