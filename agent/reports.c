@@ -5,10 +5,12 @@
  * node information (resources, every report_interval and at once on a
  * significant change) and per-instance usage.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <oak/log.h>
@@ -186,12 +188,21 @@ static void send_info(struct oak_node *n)
 {
 	struct oak_msg_node_info m = {0};
 	uint32_t cpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	double reserved = 0;
+
+	/* free CPU is what the node has not promised to its instances (their
+	 * SLA's vcpus), not what the host happens to leave idle this second:
+	 * a busy neighbour must not make placement come and go */
+	for (const struct oak_instance *in = n->insts; in; in = in->next)
+		if (in->state == OAK_INSTANCE_CREATING || in->state == OAK_INSTANCE_CREATED ||
+		    in->state == OAK_INSTANCE_RUNNING)
+			reserved += in->d.vcpus;
 
 	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
 	m.timestamp_ms = oak_wall_ms();
 	m.cpu_percent = n->cpu_percent;
 	m.vcpus = cpus;
-	m.vcpus_free = cpus * (100.0 - n->cpu_percent) / 100.0;
+	m.vcpus_free = reserved < cpus ? cpus - reserved : 0;
 	m.memory_mb = n->mem.total_mb;
 	m.memory_free_mb = n->mem.available_mb;
 	m.memory_percent = memory_percent(n);
@@ -224,10 +235,77 @@ static void send_info(struct oak_node *n)
 	publish_node(n, OAK_T_INFORMATION, oak_msg_node_info_encode(&m), false);
 }
 
+#define LOG_TAIL_BYTES 4096
+#define LOG_TAIL_LINES 50
+#define LOG_RESEND_MS  30000 /* unchanged tails too, for a root that restarted */
+
+/* The last lines of in's log into out, when the log changed since they
+ * were last sent or LOG_RESEND_MS passed; out stays empty otherwise. */
+static void log_tail(struct oak_node *n, struct oak_instance *in, int64_t now,
+		     struct oak_strv *out)
+{
+	char key[OAK_JOB_NAME_LEN + 16], path[1024], buf[LOG_TAIL_BYTES + 1], *line, *save;
+	struct stat st;
+	off_t from;
+	ssize_t got;
+	int fd;
+
+	oak_instance_key(in, key, sizeof(key));
+	snprintf(path, sizeof(path), "%s/logs/%s.log", n->state_dir, key);
+	if (stat(path, &st) || !st.st_size ||
+	    (st.st_size == in->log_size && now - in->log_sent_ms < LOG_RESEND_MS))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	from = st.st_size > LOG_TAIL_BYTES ? st.st_size - LOG_TAIL_BYTES : 0;
+	got = pread(fd, buf, LOG_TAIL_BYTES, from);
+	close(fd);
+	if (got <= 0)
+		return;
+	buf[got] = '\0';
+	line = buf;
+	if (from) { /* a partial first line */
+		line = strchr(buf, '\n');
+		line = line ? line + 1 : buf + got;
+	}
+	out->v = calloc(LOG_TAIL_LINES, sizeof(*out->v));
+	if (!out->v)
+		return;
+	for (char *l = strtok_r(line, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (out->n == LOG_TAIL_LINES) { /* keep the last ones */
+			free(out->v[0]);
+			memmove(out->v, out->v + 1, (LOG_TAIL_LINES - 1) * sizeof(*out->v));
+			out->n--;
+		}
+		out->v[out->n] = strdup(l);
+		if (out->v[out->n])
+			out->n++;
+	}
+	in->log_size = st.st_size;
+	in->log_sent_ms = now;
+}
+
+/* CPU since the last report, in percent of one core */
+static double cpu_percent(struct oak_instance *in, int64_t now)
+{
+	int64_t usec = oak_cg_cpu_usec(in);
+	double pct = 0;
+
+	if (usec < 0)
+		return 0;
+	if (in->cpu_at_ms && now > in->cpu_at_ms && usec >= in->cpu_usec)
+		pct = (double)(usec - in->cpu_usec) / (double)((now - in->cpu_at_ms) * 1000) * 100.0;
+	in->cpu_usec = usec;
+	in->cpu_at_ms = now;
+	return pct;
+}
+
 static void send_usage(struct oak_node *n)
 {
 	struct oak_msg_job_usage m = {0};
 	struct oak_job_usage_entry e[OAK_MSG_MAX_JOBS];
+	int64_t now = oak_mono_ms();
 	size_t k = 0;
 
 	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
@@ -243,12 +321,16 @@ static void send_usage(struct oak_node *n)
 		e[k].instance_number = in->d.instance_number;
 		mem = oak_cg_memory(in);
 		e[k].memory_mb = mem > 0 ? mem / (1024 * 1024) : 0;
+		e[k].cpu_percent = cpu_percent(in, now);
+		log_tail(n, in, now, &e[k].logs);
 		k++;
 	}
 	m.jobs = e;
 	m.n_jobs = k;
-	n->last_usage_ms = oak_mono_ms();
+	n->last_usage_ms = now;
 	publish_node(n, OAK_T_JOBS_RESOURCES, oak_msg_job_usage_encode(&m), false);
+	for (size_t i = 0; i < k; i++)
+		oak_strv_free(&e[i].logs);
 }
 
 /* every second: sample, and report what is due or changed */

@@ -68,7 +68,7 @@ static const struct sub node_subs[] = {
     {OAK_T_HELLO, ocl_on_hello},
     {OAK_T_STATUS, ocl_on_status},
     {OAK_T_INFORMATION, ocl_on_info},
-    {OAK_T_JOBS_RESOURCES, ocl_on_alive},
+    {OAK_T_JOBS_RESOURCES, ocl_on_usage},
     {OAK_T_JOB, ocl_on_job},
     {OAK_T_TABLEQUERY_REQ, ocl_on_query},
     {OAK_T_SERVICE_DEPLOYED, ocl_on_net_service},

@@ -131,11 +131,24 @@ void ocl_on_info(struct oak_bus *bus, const char *topic, const void *p, size_t l
 	oak_msg_node_info_free(&m);
 }
 
-void ocl_on_alive(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
+/* jobs/resources: a sign of life, and the instances' usage and log tails
+ * for the root (clusters/<cid>/jobs/resources), checked, as the node said */
+void ocl_on_usage(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
-	char id[OAK_ID_LEN];
+	struct ocl *o = arg;
+	struct oak_msg_job_usage m = {0};
+	char id[OAK_ID_LEN], err[256];
 
-	ocl_node_from_topic(arg, topic, id); /* jobs/resources: only a sign of life here */
+	if (!ocl_node_from_topic(o, topic, id))
+		return;
+	if (oak_msg_job_usage_decode(p, len, &m, err, sizeof(err))) {
+		oak_log(WARN, "%s: %s", topic, err);
+		return;
+	}
+	snprintf(m.node_id, sizeof(m.node_id), "%s", id);
+	if (m.n_jobs && oak_bus_state(o->rbus) == OAK_BUS_CONNECTED) /* telemetry: not queued */
+		ocl_pub_root(o, OAK_T_JOBS_RESOURCES, oak_msg_job_usage_encode(&m), false);
+	oak_msg_job_usage_free(&m);
 }
 
 void ocl_on_node_bus_state(struct oak_bus *bus, enum oak_bus_state st, void *arg)

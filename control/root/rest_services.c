@@ -57,6 +57,7 @@ int rest_services_all(struct rest *r, struct rest_req *q, json_t **out)
 	if (root_store_list(r->store, "services", q->admin ? NULL : "userId",
 			    q->admin ? NULL : q->user_id, out))
 		return rest_err_store(r, out);
+	root_orch_decorate(r->orch, *out);
 	return 200;
 }
 
@@ -70,6 +71,7 @@ int rest_services_of_app(struct rest *r, struct rest_req *q, json_t **out)
 	json_decref(app);
 	if (root_store_list(r->store, "services", "applicationID", q->param[0], out))
 		return rest_err_store(r, out);
+	root_orch_decorate(r->orch, *out);
 	return 200;
 }
 
@@ -80,6 +82,7 @@ int rest_service_get(struct rest *r, struct rest_req *q, json_t **out)
 
 	if (rc)
 		return rc;
+	root_orch_decorate(r->orch, doc);
 	*out = doc;
 	return 200;
 }

@@ -204,17 +204,21 @@ static void test_job_usage(void **state)
 	struct oak_job_usage_entry jobs[2] = {{.instance_number = 0, .cpu_percent = 3.5},
 					      {.instance_number = 4, .memory_mb = 12}};
 	struct oak_msg_job_usage m = {.jobs = jobs, .n_jobs = 2}, d;
-	char *t, big[OAK_MSG_MAX_BYTES + 1024];
+	char *t, big[OAK_MSG_MAX_BYTES + 1024], *lines[] = {"GET / 200", "GET /x 404"};
 	size_t n;
 
 	(void)state;
 	strcpy(m.node_id, "n1");
 	strcpy(jobs[0].job_name, "a.b.c.d");
 	strcpy(jobs[1].job_name, "a.b.e.f");
+	jobs[0].logs = (struct oak_strv){lines, 2}; /* the log's tail, as lines */
 	t = ROUNDTRIP(job_usage, &m, &d);
 	assert_int_equal(d.n_jobs, 2);
 	assert_string_equal(d.jobs[1].job_name, "a.b.e.f");
 	assert_int_equal(d.jobs[1].instance_number, 4);
+	assert_int_equal(d.jobs[0].logs.n, 2);
+	assert_string_equal(d.jobs[0].logs.v[1], "GET /x 404");
+	assert_int_equal(d.jobs[1].logs.n, 0);
 	free(t);
 	oak_msg_job_usage_free(&d);
 	assert_null(d.jobs);
