@@ -108,8 +108,22 @@ check "up again" test $? = 0
 nsenter --net="/run/netns/$TAG-root" mosquitto_sub -h 127.0.0.1 -v -t 'clusters/+/jobs/state' >"/tmp/$TAG.jobs" 2>&1 &
 SUB=$!
 sleep 0.3
-nsenter --net="/run/netns/$TAG-root" mosquitto_pub -h 127.0.0.1 -q 1 -t clusters/c1/control/deploy -m \
-	"{\"service_id\":\"s1\",\"job_name\":\"app.test.srv.test\",\"instance_number\":0,\"instance_ip\":\"10.30.1.1\",\"rr_ip\":\"10.30.30.30\",\"service\":{\"microservice_name\":\"srv\",\"microservice_namespace\":\"test\",\"virtualization\":\"native\",\"code\":\"python3\",\"cmd\":[\"python3\",\"$PEER\",\"serve\",\"srv\"]}}"
+if [ -n "$(fq 'f["root_url"]')" ]; then
+	# through the REST API: the root owns desired state, and undeploys an
+	# instance it never asked for (a deploy injected on its broker)
+	"$OL" status --json >"/tmp/$TAG.status"
+	url=$(fq 'f["root_url"]')
+	tok=$(curl -sf -m 5 -X POST -H 'Content-Type: application/json' \
+		-d "{\"username\":\"$(fq 'f["admin_user"]')\",\"password\":\"$(fq 'f["admin_password"]')\"}" \
+		"$url/api/auth/login" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+	sla="{\"sla_version\":\"v2.0\",\"customerID\":\"Admin\",\"applications\":[{\"application_name\":\"app\",\"application_namespace\":\"test\",\"application_desc\":\"\",\"microservices\":[{\"microservice_name\":\"srv\",\"microservice_namespace\":\"test\",\"virtualization\":\"native\",\"code\":\"python3\",\"cmd\":[\"python3\",\"$PEER\",\"serve\",\"srv\"],\"memory\":20,\"vcpus\":0.05,\"constraints\":[{\"type\":\"direct\",\"cluster\":\"c1\"}]}]}]}"
+	sid=$(curl -sf -m 5 -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -d "$sla" \
+		"$url/api/application/" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["microservices"][0])')
+	curl -sf -m 5 -X POST -H "Authorization: Bearer $tok" "$url/api/service/$sid/instance" >/dev/null
+else
+	nsenter --net="/run/netns/$TAG-root" mosquitto_pub -h 127.0.0.1 -q 1 -t clusters/c1/control/deploy -m \
+		"{\"service_id\":\"s1\",\"job_name\":\"app.test.srv.test\",\"instance_number\":0,\"instance_ip\":\"10.30.1.1\",\"rr_ip\":\"10.30.30.30\",\"service\":{\"microservice_name\":\"srv\",\"microservice_namespace\":\"test\",\"virtualization\":\"native\",\"code\":\"python3\",\"cmd\":[\"python3\",\"$PEER\",\"serve\",\"srv\"]}}"
+fi
 check "an instance deployed through c1 runs" \
 	bash -c "for i in \$(seq 100); do grep -q '\"state\":\"RUNNING\"' /tmp/$TAG.jobs && exit 0; sleep 0.1; done; exit 1"
 kill "$SUB" 2>/dev/null

@@ -216,6 +216,8 @@ check "nginx.0 RUNNING in cluster B, ${t_run} s after the REST call" \
 echo "TIME_TO_RUNNING_S=$t_run"
 check "statuses went REQUESTED/CLUSTER_SCHEDULED -> CREATING -> RUNNING (root log)" \
 	bash -c "grep -q 'deploy clientserver.test.nginx.test.0 .* to cluster $CB' $WORK/root.log && grep -q 'nginx.test.0 in cluster $CB: RUNNING' $WORK/root.log"
+check "cluster B reported NODE_SCHEDULED (with the node) before the node's RUNNING" \
+	bash -c "grep ' clusters/$CB/jobs/state .*nginx.test' $WORK/root-bus.log | grep -o '\"state\":\"[A-Z_]*\"' | uniq | head -2 | tr -d '\n' | grep -q 'NODE_SCHEDULED.*\(CREATING\|RUNNING\)'"
 NIP0=$(svc "$NGINX" | jx 'd["instance_list"][0]["instance_ip"]')
 check "nginx.0 has an Instance IP from 10.30.0.0/16 ($NIP0), rr_ip $RR" \
 	bash -c "[[ '$NIP0' == 10.30.* ]] && [ '$(svc "$NGINX" | jx 'd["rr_ip"]')' = '$RR' ]"
