@@ -24,7 +24,7 @@ set(OAK_VMTEST_E2E_TIMEOUT 900 CACHE STRING "Seconds vm_e2e_* may run inside its
 get_filename_component(_oak_vmtest_dir ${CMAKE_CURRENT_LIST_DIR} ABSOLUTE)
 get_filename_component(_oak_vmtest_repo ${_oak_vmtest_dir} DIRECTORY)
 
-function(_oak_vm_test name kernel timeout labels)
+function(_oak_vm_test name runner kernel timeout labels)
   string(REGEX REPLACE "[^A-Za-z0-9_.-]" "_" name "${name}")
   add_test(NAME ${name}
            COMMAND ${_oak_vmtest_dir}/run --kernel ${kernel} --timeout ${timeout}
@@ -42,8 +42,10 @@ function(_oak_vm_test name kernel timeout labels)
 endfunction()
 
 foreach(_k ${OAK_VMTEST_KERNELS})
-  _oak_vm_test("vm_suite_${_k}" ${_k} ${OAK_VMTEST_TIMEOUT} "vm" bpf_datapath xdp_multiprog)
+  _oak_vm_test("vm_suite_${_k}" ${OAK_VMTEST_RUNNER} ${_k} ${OAK_VMTEST_TIMEOUT} "vm"
+               bpf_datapath xdp_multiprog)
   if(OAK_VMTEST_E2E)
-    _oak_vm_test("vm_e2e_${_k}" ${_k} ${OAK_VMTEST_E2E_TIMEOUT} "vm;slow" e2e_datapath)
+    _oak_vm_test("vm_e2e_${_k}" ${OAK_VMTEST_E2E_RUNNER} ${_k} ${OAK_VMTEST_E2E_TIMEOUT} "vm;slow"
+                 e2e_datapath)
   endif()
 endforeach()

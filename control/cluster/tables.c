@@ -57,7 +57,7 @@ static void answer(struct ocl *o, const char *node, struct ocl_service *s, const
 			return;
 		o->dirty = true;
 	} else {
-		snprintf(t.job_name, sizeof(t.job_name), "%s", qjob && *qjob ? qjob : "unknown");
+		snprintf(t.job_name, sizeof(t.job_name), "%s", qjob ? qjob : "");
 		snprintf(t.query_ip, sizeof(t.query_ip), "%s", qip ? qip : "");
 		t.found = false;
 	}

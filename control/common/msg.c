@@ -626,7 +626,19 @@ static int check_service_table(void *obj, const char *path, char *err, size_t er
 	struct oak_msg_service_table *m = obj;
 	char p[512];
 
-	CHK(check_job(path, m->job_name, err, errlen));
+	/* not found: the job name or the address asked for, as asked */
+	if (m->found && !m->job_name[0]) {
+		jf_path_key(p, sizeof(p), path, "job_name");
+		jf_err(err, errlen, p, "required when found is true");
+		return -1;
+	}
+	if (m->job_name[0]) {
+		CHK(check_job(path, m->job_name, err, errlen));
+	} else if (!m->query_ip[0]) {
+		jf_path_key(p, sizeof(p), path, "job_name");
+		jf_err(err, errlen, p, "job_name or query_ip required");
+		return -1;
+	}
 	CHK(check_service_addrs(path, "", "", m->rr_ip, m->closest_ip, m->rr_ip_v6,
 				m->closest_ip_v6, err, errlen));
 	if (!m->found && m->n_instances) {
@@ -639,7 +651,7 @@ static int check_service_table(void *obj, const char *path, char *err, size_t er
 
 #define T struct oak_msg_service_table
 static const struct jf_field service_table_fields[] = {
-    STR(T, "job_name", job_name, NONEMPTY),
+    STR(T, "job_name", job_name, 0),
     STR(T, "service_id", service_id, 0),
     STR(T, "query_ip", query_ip, 0),
     BOOL(T, "found", found, REQ),

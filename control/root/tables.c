@@ -156,8 +156,7 @@ void root_on_tablequery(struct oak_bus *bus, const char *topic, const void *p, s
 		interest_set(o, c, root_str(doc, "job_name"), true);
 		root_table_build(doc, q.service_ip, &t);
 	} else {
-		snprintf(t.job_name, sizeof(t.job_name), "%s",
-			 q.job_name[0] ? q.job_name : "unknown");
+		snprintf(t.job_name, sizeof(t.job_name), "%s", q.job_name);
 		snprintf(t.query_ip, sizeof(t.query_ip), "%s", q.service_ip);
 	}
 	oak_log(INFO, "table query from cluster %s for %s%s: %s, %zu instances", id, q.job_name,

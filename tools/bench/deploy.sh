@@ -7,6 +7,9 @@
 # deletes it afterwards. Needs root.
 #
 #   tools/bench/deploy.sh [RUNS]      (default 5)
+#   VCPUS=0.1 tools/bench/deploy.sh   the server's SLA vcpus (default 1): its
+#                                     cgroup's CPU limit, which also slows
+#                                     the Python server's start (0.1: ~10x)
 #
 # The clock starts just before oakctl apply (which registers the SLA and
 # sets the replicas: the REST POSTs); a probe in the client's namespace
@@ -55,7 +58,7 @@ import json, sys
 app, rr, n, cmd = sys.argv[1:5]
 ms = {"microserviceID": "", "microservice_name": "srv", "microservice_namespace": "bench",
       "virtualization": "native", "code": "python3", "cmd": json.loads(cmd),
-      "memory": 20, "vcpus": 0.1, "vgpus": 0, "vtpus": 0, "bandwidth_in": 0,
+      "memory": 20, "vcpus": float(__import__("os").environ.get("SLA_VCPUS", "0.1")), "vgpus": 0, "vtpus": 0, "bandwidth_in": 0,
       "bandwidth_out": 0, "storage": 0, "state": "", "port": "", "added_files": [],
       "addresses": {"rr_ip": rr}, "replicas": int(n)}
 if len(sys.argv) > 5:
@@ -93,7 +96,7 @@ EOP
 vals=()
 for r in $(seq "$RUNS"); do
 	rr=10.30.200.$r
-	sla "bench$r" "$rr" 2 "[\"python3\", \"$HELLO\", \"serve\", \"60\"]" >"$WORK/run$r.json"
+	SLA_VCPUS=${VCPUS:-1} sla "bench$r" "$rr" 2 "[\"python3\", \"$HELLO\", \"serve\", \"60\"]" >"$WORK/run$r.json"
 	nsenter --net="/run/netns/$CLI_NS" /usr/bin/python3 "$WORK/probe.py" "$rr" 30 >"$WORK/probe$r" &
 	probe=$!
 	sleep 0.2 # the probe is looping before the clock starts
@@ -127,5 +130,5 @@ done
 /usr/bin/python3 - "${vals[@]}" <<'EOP'
 import statistics, sys
 v = [float(x) for x in sys.argv[1:]]
-print("RESULT deploy_ms_p50=%.0f deploy_ms_max=%.0f (runs=%d, 2 instances, oak-local 2x2)" % (statistics.median(v), max(v), len(v)))
+print("RESULT deploy_ms_p50=%.0f deploy_ms_max=%.0f (runs=%d, 2 instances, oak-local 2x2, vcpus=%s)" % (statistics.median(v), max(v), len(v), __import__("os").environ.get("VCPUS", "1")))
 EOP

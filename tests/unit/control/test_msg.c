@@ -444,6 +444,19 @@ static void test_table(void **state)
 	       "{\"job_name\":\"a.b.c.d\",\"found\":false,\"instances\":[{\"instance_ip\":"
 	       "\"10.30.0.1\",\"node_id\":\"n\",\"node_ip\":\"1.2.3.4\",\"state\":\"DEAD\"}]}",
 	       "instances: must be empty");
+	/* not found by address: no job name to give (a node must take it) */
+	{
+		const char *nf = "{\"job_name\":\"\",\"query_ip\":\"10.30.200.1\",\"found\":false,"
+				 "\"instances\":[]}";
+
+		assert_int_equal(oak_msg_service_table_decode(nf, strlen(nf), &sd, NULL, 0), 0);
+		assert_false(sd.found);
+		oak_msg_service_table_free(&sd);
+	}
+	REJECT(service_table, "{\"job_name\":\"\",\"found\":false,\"instances\":[]}",
+	       "job_name: job_name or query_ip required");
+	REJECT(service_table, "{\"job_name\":\"\",\"query_ip\":\"10.30.0.1\",\"found\":true,\"instances\":[]}",
+	       "job_name");
 }
 
 static void test_cluster_msgs(void **state)
