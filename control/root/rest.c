@@ -73,10 +73,11 @@ static const struct route routes[] = {
  * no surrogates, at most U+10FFFF), 0 when there is none. */
 static size_t utf8_len(const unsigned char *s)
 {
-	size_t n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
-				 : (s[0] & 0xf0) == 0xe0		 ? 3
-				 : s[0] >= 0xf0 && s[0] <= 0xf4		 ? 4
-									 : 0;
+	size_t n = s[0] < 0x80			  ? 1
+		   : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+		   : (s[0] & 0xf0) == 0xe0	  ? 3
+		   : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+						  : 0;
 
 	for (size_t i = 1; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)

@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!tok)
 		abort();
 	if (!(data[0] & 1)) {
-		rc = root_jwt_verify(secret, SLEN, tok, data[0] & 2 ? "access" : NULL, NOW,
-				     &claims);
+		rc =
+		    root_jwt_verify(secret, SLEN, tok, data[0] & 2 ? "access" : NULL, NOW, &claims);
 		if ((rc == ROOT_JWT_OK) != (claims != NULL) || !root_jwt_strerror(rc))
 			abort();
 		json_decref(claims);

@@ -71,9 +71,9 @@ static void put_user(struct world *w, const char *name, const char *role, char *
 	json_t *u;
 
 	root_store_new_id(w->store, id);
-	u = json_pack("{s:o, s:s, s:s, s:s, s:[], s:s, s:I}", "_id", rest_oid_new(id),
-		      "username", name, "email", "", "password_hash", hash, "roles",
-		      "organization", "root", "created_at", (json_int_t)1700000000);
+	u = json_pack("{s:o, s:s, s:s, s:s, s:[], s:s, s:I}", "_id", rest_oid_new(id), "username",
+		      name, "email", "", "password_hash", hash, "roles", "organization", "root",
+		      "created_at", (json_int_t)1700000000);
 	if (!u)
 		abort();
 	if (role)
@@ -162,8 +162,8 @@ static void check(const struct root_http_req *req, const struct root_http_resp *
 
 	if (resp->status < 200 || resp->status > 599 ||
 	    !(json_is_object(resp->body) || (resp->status < 300 && json_is_array(resp->body)))) {
-		fprintf(stderr, "%s %s: status %d, body %s\n", req->method, req->path,
-			resp->status, resp->body ? "not an object or a list" : "missing");
+		fprintf(stderr, "%s %s: status %d, body %s\n", req->method, req->path, resp->status,
+			resp->body ? "not an object or a list" : "missing");
 		abort();
 	}
 	text = json_dumps(resp->body, JSON_COMPACT);
