@@ -208,7 +208,7 @@ int oak_from_uplink(struct __sk_buff *skb)
 
 	if (!cfg)
 		return TC_ACT_OK;
-	if (is_tunnel(data, data_end, cfg)) {
+	if (is_tunnel(data, data_end, skb->len, cfg)) {
 		if (bpf_skb_adjust_room(skb, -OAK_TUNNEL_OVERHEAD, BPF_ADJ_ROOM_MAC,
 					oak_decap_flags))
 			return drop(OAK_STAT_DROP);
