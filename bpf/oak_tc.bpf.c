@@ -65,8 +65,8 @@ static __always_inline int pass(__u32 reason)
 }
 
 /* Parse a packet for the service network; PARSE_OK only if oak may rewrite it. */
-static __always_inline int parse_for_svc(void *data, void *data_end, const struct oak_cfg *cfg,
-					 struct pkt *p)
+static __always_inline int parse_for_svc(void *data, void *data_end, __u32 frame_len,
+					 const struct oak_cfg *cfg, struct pkt *p)
 {
 	int rc = parse_l3(data, data_end, p);
 
@@ -74,7 +74,7 @@ static __always_inline int parse_for_svc(void *data, void *data_end, const struc
 		return PARSE_NOT_SVC;
 	if (rc)
 		return rc;
-	return parse_l4(data, data_end, p);
+	return parse_l4(data, data_end, frame_len, p);
 }
 
 /* What to do with a packet parse_for_svc() refused: always leave it be. */
@@ -136,7 +136,7 @@ int oak_from_inst(struct __sk_buff *skb)
 
 	if (!cfg)
 		return TC_ACT_OK;
-	rc = parse_for_svc(data, data_end, cfg, &p);
+	rc = parse_for_svc(data, data_end, skb->len, cfg, &p);
 	if (rc == PARSE_NOT_SVC && cfg->ports)
 		return port_reply(skb, cfg);
 	if (rc)
@@ -176,7 +176,7 @@ int oak_from_inst(struct __sk_buff *skb)
 	}
 
 	if (!(dst->flags & OAK_INST_F_LOCAL) && skb->gso_size == 0 &&
-	    p.ip_len + OAK_TUNNEL_OVERHEAD > cfg->uplink_mtu) {
+	    skb->len - ETH_HLEN + OAK_TUNNEL_OVERHEAD > cfg->uplink_mtu) {
 		if (p.frag_off & IP_DF)
 			return icmp_send_frag_needed(skb, cfg->uplink_mtu - OAK_TUNNEL_OVERHEAD);
 		return drop(OAK_STAT_TOO_BIG_NODF);
@@ -208,7 +208,7 @@ int oak_from_uplink(struct __sk_buff *skb)
 
 	if (!cfg)
 		return TC_ACT_OK;
-	if (is_tunnel(data, data_end, cfg)) {
+	if (is_tunnel(data, data_end, skb->len, cfg)) {
 		if (bpf_skb_adjust_room(skb, -OAK_TUNNEL_OVERHEAD, BPF_ADJ_ROOM_MAC,
 					oak_decap_flags))
 			return drop(OAK_STAT_DROP);
@@ -217,7 +217,7 @@ int oak_from_uplink(struct __sk_buff *skb)
 		data_end = (void *)(long)skb->data_end;
 	}
 
-	rc = parse_for_svc(data, data_end, cfg, &p);
+	rc = parse_for_svc(data, data_end, skb->len, cfg, &p);
 	if (rc == PARSE_NOT_SVC && cfg->ports)
 		return port_dnat(skb, cfg);
 	if (rc)

@@ -26,7 +26,7 @@ int oak_xdp_decap(struct xdp_md *ctx)
 	struct oak_cfg *cfg = cfg_get();
 	struct ethhdr eth;
 
-	if (!cfg || !is_tunnel(data, data_end, cfg))
+	if (!cfg || !is_tunnel(data, data_end, (__u32)(data_end - data), cfg))
 		return XDP_PASS;
 	__builtin_memcpy(&eth, data, sizeof(eth));
 	if (bpf_xdp_adjust_head(ctx, OAK_TUNNEL_OVERHEAD)) {

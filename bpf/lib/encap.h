@@ -76,18 +76,27 @@ static __always_inline int encap_and_send(struct __sk_buff *skb, const struct oa
 }
 
 /* Is this an oak tunnel datagram for this node? (checked on the uplink) */
-static __always_inline bool is_tunnel(void *data, void *data_end, const struct oak_cfg *cfg)
+static __always_inline bool is_tunnel(void *data, void *data_end, __u32 frame_len,
+				      const struct oak_cfg *cfg)
 {
+	struct ethhdr *eth = data;
 	struct iphdr *ip = data + ETH_HLEN;
 	struct udphdr *uh = data + L4_OFF;
 	__u8 *inner = data + L4_OFF + sizeof(struct udphdr);
+	__u32 tot;
 
 	if ((void *)(inner + 1) > data_end)
 		return false;
-	if (ip->version != 4 || ip->ihl != 5 || ip->protocol != IPPROTO_UDP ||
-	    ip->daddr != cfg->node_ip || (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
+	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->version != 4 || ip->ihl != 5 ||
+	    ip->protocol != IPPROTO_UDP || ip->daddr != cfg->node_ip ||
+	    (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
 		return false;
 	if (uh->dest != bpf_htons(OAK_TUNNEL_PORT))
+		return false;
+	/* lengths as encap_and_send() writes them, within the frame */
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < OAK_TUNNEL_OVERHEAD + sizeof(struct iphdr) || tot + ETH_HLEN > frame_len ||
+	    bpf_ntohs(uh->len) != tot - sizeof(struct iphdr))
 		return false;
 	return (*inner >> 4) == 4;
 }

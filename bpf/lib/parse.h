@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Packet parsing with bounds checks. oak translates only plain IPv4 headers
- * (IHL 5, no fragments): anything else to a Service IP is left to the kernel
- * and counted, never rewritten on a guess.
+ * (IHL 5, no fragments, a tot_len that covers the headers and fits the frame): anything else to a
+ * Service IP is left to the kernel and counted, never rewritten on a guess.
  */
 #ifndef OAK_BPF_PARSE_H
 #define OAK_BPF_PARSE_H
@@ -56,20 +56,28 @@ static __always_inline int parse_l3(void *data, void *data_end, struct pkt *p)
 	return PARSE_OK;
 }
 
+/* Whether tot_len covers the IP header and an L4 header of l4 bytes and
+ * fits in the frame (frame_len: skb->len, the whole packet): a packet that
+ * lies about its length is not rewritten. */
+static __always_inline bool ip_len_ok(const struct pkt *p, __u32 frame_len, __u32 l4)
+{
+	return p->ip_len >= sizeof(struct iphdr) + l4 && (__u32)p->ip_len + ETH_HLEN <= frame_len;
+}
+
 /* Ports (or the echo identifier) of a packet parse_l3 accepted. */
-static __always_inline int parse_l4(void *data, void *data_end, struct pkt *p)
+static __always_inline int parse_l4(void *data, void *data_end, __u32 frame_len, struct pkt *p)
 {
 	void *l4 = data + L4_OFF;
 
 	if (p->frag_off & (IP_MF | IP_OFFSET))
 		return PARSE_FRAGMENT;
-	if (p->ip_len < sizeof(struct iphdr))
+	if (!ip_len_ok(p, frame_len, 0))
 		return PARSE_MALFORMED;
 	switch (p->proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = l4;
 
-		if ((void *)(th + 1) > data_end)
+		if ((void *)(th + 1) > data_end || !ip_len_ok(p, frame_len, sizeof(*th)))
 			return PARSE_MALFORMED;
 		p->sport = th->source;
 		p->dport = th->dest;
@@ -80,7 +88,7 @@ static __always_inline int parse_l4(void *data, void *data_end, struct pkt *p)
 	case IPPROTO_UDP: {
 		struct udphdr *uh = l4;
 
-		if ((void *)(uh + 1) > data_end)
+		if ((void *)(uh + 1) > data_end || !ip_len_ok(p, frame_len, sizeof(*uh)))
 			return PARSE_MALFORMED;
 		p->sport = uh->source;
 		p->dport = uh->dest;
@@ -91,7 +99,7 @@ static __always_inline int parse_l4(void *data, void *data_end, struct pkt *p)
 	case IPPROTO_ICMP: {
 		struct icmphdr *ih = l4;
 
-		if ((void *)(ih + 1) > data_end)
+		if ((void *)(ih + 1) > data_end || !ip_len_ok(p, frame_len, sizeof(*ih)))
 			return PARSE_MALFORMED;
 		if (ih->type != ICMP_ECHO && ih->type != ICMP_ECHOREPLY)
 			return PARSE_L4_OTHER;

@@ -25,7 +25,7 @@
 #include "fib.h"
 
 /* A plain IPv4 TCP or UDP packet, or not ours (never rewritten on a guess). */
-static __always_inline int port_parse(void *data, void *data_end, struct pkt *p)
+static __always_inline int port_parse(void *data, void *data_end, __u32 frame_len, struct pkt *p)
 {
 	int rc = parse_l3(data, data_end, p);
 
@@ -33,7 +33,7 @@ static __always_inline int port_parse(void *data, void *data_end, struct pkt *p)
 		return rc;
 	if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
 		return PARSE_L4_OTHER;
-	return parse_l4(data, data_end, p);
+	return parse_l4(data, data_end, frame_len, p);
 }
 
 static __always_inline int port_pass(void)
@@ -76,7 +76,7 @@ static __always_inline int port_dnat(struct __sk_buff *skb, const struct oak_cfg
 	__be16 cport;
 	__u32 ifindex;
 
-	if (port_parse(data, data_end, &p) || p.daddr != cfg->node_ip)
+	if (port_parse(data, data_end, skb->len, &p) || p.daddr != cfg->node_ip)
 		return port_pass();
 	key.port = p.dport;
 	key.proto = p.proto;
@@ -113,7 +113,7 @@ static __always_inline int port_reply(struct __sk_buff *skb, const struct oak_cf
 	__be32 node_ip;
 	__be16 hport;
 
-	if (port_parse(data, data_end, &p))
+	if (port_parse(data, data_end, skb->len, &p))
 		return port_pass();
 	self = bpf_map_lookup_elem(&oak_local_v1, &ifindex);
 	if (!self || self->ns_ip != p.saddr)

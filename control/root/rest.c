@@ -69,6 +69,39 @@ static const struct route routes[] = {
     {"DELETE", "/api/organization/:id", AUTH_ADMIN, rest_org_delete},
 };
 
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlong forms,
+ * no surrogates, at most U+10FFFF), 0 when there is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80			  ? 1
+		   : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+		   : (s[0] & 0xf0) == 0xe0	  ? 3
+		   : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+						  : 0;
+
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))) ||
+	    (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))))
+		return 0;
+	return n;
+}
+
+/* Replaces every byte that is not valid UTF-8 by '?', in place: a path or
+ * a quoted field may hold any bytes, and a JSON string may not. */
+static void utf8_scrub(char *s)
+{
+	while (*s) {
+		size_t n = utf8_len((const unsigned char *)s);
+
+		if (!n)
+			*s++ = '?';
+		else
+			s += n;
+	}
+}
+
 int rest_err(json_t **out, int status, const char *field, const char *fmt, ...)
 {
 	char msg[1024];
@@ -77,9 +110,15 @@ int rest_err(json_t **out, int status, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_scrub(msg);
 	*out = json_pack("{s:s, s:i}", "message", msg, "status", status);
-	if (*out && field)
-		json_object_set_new(*out, "field", json_string(field));
+	if (*out && field) {
+		char f[512];
+
+		snprintf(f, sizeof(f), "%s", field);
+		utf8_scrub(f);
+		json_object_set_new(*out, "field", json_string(f));
+	}
 	return status;
 }
 

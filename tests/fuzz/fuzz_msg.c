@@ -1,6 +1,8 @@
 /* libFuzzer target for one message decoder, chosen at build time with
- * -DFUZZ_MSG=<name>. Decoding must never crash; whatever decodes must
- * encode, and the encoding must decode again to the same encoding. */
+ * -DFUZZ_MSG=<name>: tests/fuzz/CMakeLists.txt builds one for each of the
+ * 18 messages of include/oak/msg.h (a cluster deploy's decoder also runs
+ * the SLA service decoder on the object it carries). Decoding must never crash; whatever decodes
+ * must encode, and the encoding must decode again to the same encoding. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
