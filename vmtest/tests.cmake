@@ -13,6 +13,9 @@
 #   ctest -L vm --output-on-failure
 #   cmake -DOAK_VMTEST_KERNELS="6.1;6.12" -DOAK_VMTEST_E2E=ON ...
 
+# The VMs boot through virtme-ng (vng, fetched by tools/deps.sh); "qemu" is
+# vmtest's own runner (faster under TCG), "auto" vng with qemu as fallback.
+set(OAK_VMTEST_RUNNER "vng" CACHE STRING "vmtest/run --runner of the vm tests: vng, qemu or auto")
 set(OAK_VMTEST_KERNELS "6.1" CACHE STRING
     "Kernels the vm tests boot (vmtest/run --kernel values: 6.1, 6.12, a directory)")
 option(OAK_VMTEST_E2E "Also run the namespaces end-to-end test in the VM (~7 min under TCG)" ON)
@@ -27,7 +30,8 @@ get_filename_component(_oak_vmtest_repo ${_oak_vmtest_dir} DIRECTORY)
 function(_oak_vm_test name kernel timeout labels)
   string(REGEX REPLACE "[^A-Za-z0-9_.-]" "_" name "${name}")
   add_test(NAME ${name}
-           COMMAND ${_oak_vmtest_dir}/run --kernel ${kernel} --timeout ${timeout}
+           COMMAND ${_oak_vmtest_dir}/run --runner ${OAK_VMTEST_RUNNER} --kernel ${kernel}
+                   --timeout ${timeout}
                    -- vmtest/suite.sh ${ARGN}
            WORKING_DIRECTORY ${_oak_vmtest_repo})
   math(EXPR _ctest_timeout "${timeout} + 30")
