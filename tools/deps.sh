@@ -86,8 +86,27 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# aedes, the second MQTT implementation the cluster test runs against
+# (tests/e2e/CMakeLists.txt: e2e_cluster_aedes), from the npm registry into
+# $AEDES_DIR; tools/brokers/aedes.mjs starts it.
+AEDES_DIR=${AEDES_DIR:-/opt/oak/aedes}
+AEDES_VERSION=1.2.0
+aedes_npm() {
+	[ -f "$AEDES_DIR/node_modules/aedes/package.json" ] &&
+		grep -q "\"version\": \"$AEDES_VERSION\"" "$AEDES_DIR/node_modules/aedes/package.json" &&
+		return 0
+	if ! command -v npm >/dev/null; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm \
+			>/dev/null || return 1
+	fi
+	echo "deps.sh: npm install aedes@$AEDES_VERSION into $AEDES_DIR"
+	mkdir -p "$AEDES_DIR"
+	npm install --silent --no-audit --no-fund --prefix "$AEDES_DIR" "aedes@$AEDES_VERSION" >/dev/null
+}
+
 if [ "$(id -u)" -eq 0 ]; then
 	virtme_ng
+	aedes_npm || echo "deps.sh: could not install aedes (npm)" >&2
 elif [ ! -x "$VNG_BIN" ]; then
 	echo "deps.sh: virtme-ng is missing; run as root to fetch it" >&2
 fi
