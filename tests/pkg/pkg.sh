@@ -125,6 +125,9 @@ check "oak-root and oak-cluster depend on adduser (the system user)" \
 for p in oak-node oak-cluster oak-root; do
 	check "$p: /etc/oak/$p.conf is a conffile" conffile_of "$p" "/etc/oak/$p.conf"
 done
+ships() { dpkg-deb -c "$(deb "$1")" | awk '{print $6}' | grep -qx "./$2"; }
+check "oakctl ships its bash and zsh completions" \
+	eval 'ships oakctl usr/share/bash-completion/completions/oakctl && ships oakctl usr/share/zsh/vendor-completions/_oakctl'
 lint_scripts() {
 	local p s d=$WORK/ctrl
 	for p in oak-node oak-cluster oak-root; do
