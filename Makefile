@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps demo test unit clean install format check-builds
+.PHONY: all build deps demo test unit clean install format check-builds package
 
 all: build
 
@@ -32,6 +32,13 @@ check-builds: deps
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
+
+# Debian packages oak-node, oak-cluster, oak-root, oakctl (cmake/packaging.cmake)
+# from a tree of their own with the Debian prefix: $(BUILD)/pkg/*.deb
+package: deps
+	cmake -S . -B $(BUILD)/pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	cmake --build $(BUILD)/pkg -j $(JOBS) --target oak-node oak-dp oak-cluster oak-root oakctl
+	cd $(BUILD)/pkg && cpack -G DEB
 
 install: build
 	cmake --install $(BUILD)

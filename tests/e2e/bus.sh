@@ -3,14 +3,23 @@
 # it. Source after topo.sh; needs TAG, WORK and BROKER (an address for the
 # switch namespace's bridge: the broker lives on the test underlay only).
 
-# bus_start TOPIC_FILTER...: start mosquitto in "$TAG-sw" on $BROKER:1883 and
+# bus_start TOPIC_FILTER...: start mosquitto (or aedes) in "$TAG-sw" on $BROKER:1883 and
 # record the given topics, one "topic payload" line each, in $WORK/bus.log.
 # Sets MOSQ and SUB to their pids (the processes themselves: nsenter execs).
+# OAK_BROKER=aedes runs aedes (tools/brokers/aedes.mjs, npm) instead: the
+# same test against a second MQTT implementation; exit 77 without it.
 bus_start() {
 	local t filters=()
 	ip -n "$TAG-sw" addr add "$BROKER/24" dev br0
-	mqtt_conf "$WORK/mosquitto.conf" "$BROKER"
-	nsenter --net="/run/netns/$TAG-sw" mosquitto -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
+	if [ "${OAK_BROKER:-mosquitto}" = aedes ]; then
+		[ -f "${AEDES_DIR:-/opt/oak/aedes}/node_modules/aedes/aedes.js" ] && command -v node >/dev/null ||
+			{ echo "skip: no aedes (tools/deps.sh installs it)"; exit 77; }
+		nsenter --net="/run/netns/$TAG-sw" node "$ROOT/tools/brokers/aedes.mjs" "$BROKER" 1883 \
+			>"$WORK/mosquitto.log" 2>&1 &
+	else
+		mqtt_conf "$WORK/mosquitto.conf" "$BROKER"
+		nsenter --net="/run/netns/$TAG-sw" mosquitto -c "$WORK/mosquitto.conf" >"$WORK/mosquitto.log" 2>&1 &
+	fi
 	MOSQ=$!
 	ns_wait_tcp "$TAG-sw" "$BROKER" 1883
 	for t; do filters+=(-t "$t"); done

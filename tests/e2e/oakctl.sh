@@ -4,9 +4,11 @@
 # without one), oakctl with a temporary HOME. Without clusters no instance
 # can run, so this covers what the root alone answers: login and tokens
 # (wrong password, refresh after expiry, a rejected token renewed), apply
-# (registration and replicas), get as tables and --json, scale, logs,
-# delete, and the exit codes (1 refused, 2 usage, 3 unreachable, 4 a wait
-# that fails: instances stay REQUESTED or NoActiveClusterWithCapacity).
+# (registration and replicas), get as tables and --json, -o json|yaml|wide,
+# stdout/stderr, colour (NO_COLOR, TERM, a pty from script(1)), the bash
+# and zsh completions, scale, logs, delete, and the exit codes (1 refused,
+# 2 usage, 3 unreachable, 4 a wait that fails: instances stay REQUESTED
+# or NoActiveClusterWithCapacity).
 # Last, 'oakctl dp' reads a node datapath that oak-dp pinned. Needs root
 # for the dp part (run under the e2e lock: it pins BPF maps); NO_DP=1 skips it.
 set -uo pipefail
@@ -209,6 +211,85 @@ oakctl get instances server --json
 check "a service by its bare name" eval 'rc_is 0 && py "len(J) == 2"'
 oakctl get instances "$SID" --json
 check "a service by its id" eval 'rc_is 0 && py "len(J) == 2"'
+
+echo "# -o/--output, stdout and stderr, colour, completion"
+oakctl get services --json
+cp "$WORK/out" "$WORK/svc.json"
+oakctl get services -o json
+check "get services -o json is --json" eval 'rc_is 0 && cmp -s "$WORK/out" "$WORK/svc.json"'
+# yq EXPR: stdout parsed as YAML (Debian's python3-yaml) compared in Python with J
+yq() { /usr/bin/python3 -c "import json,sys,yaml; Y=yaml.safe_load(open('$WORK/out')); J=json.load(open('$WORK/svc.json')); sys.exit(0 if ($1) else 1)"; }
+oakctl get services -o yaml
+check "get services -o yaml: YAML of the same document" eval 'rc_is 0 && yq "Y == J"'
+oakctl get apps --json
+cp "$WORK/out" "$WORK/svc.json"
+oakctl get apps --output yaml
+check "get apps --output yaml: YAML of the same document" eval 'rc_is 0 && yq "Y == J"'
+oakctl get instances -o json
+cp "$WORK/out" "$WORK/svc.json"
+oakctl get instances -o yaml
+check "get instances -o yaml: the same entries" \
+	eval "rc_is 0 && yq \"[(i['service'], i['instance_number']) for i in Y] == [(i['service'], i['instance_number']) for i in J] and len(Y) == 3\""
+oakctl get clusters -o yaml
+check "get clusters -o yaml: an empty list" eval 'rc_is 0 && [ "$(cat "$WORK/out")" = "[]" ]'
+oakctl get services -o wide
+check "get services -o wide: more columns" \
+	eval 'rc_is 0 && head -1 "$WORK/out" | grep -q "^SERVICE .* CLOSEST_IP  *VIRTUALIZATION  *CODE  *VCPUS  *MEMORY_MB$" && grep -q "^clientserver/server  *$SID .* docker.io/library/nginx" "$WORK/out"'
+oakctl get instances -o wide
+check "get instances -o wide: NODE_IP and GENERATION" \
+	eval 'rc_is 0 && head -1 "$WORK/out" | grep -q " DETAIL  *NODE_IP  *GENERATION$"'
+oakctl get apps -o wide
+check "get apps -o wide: the owner" eval 'rc_is 0 && head -1 "$WORK/out" | grep -q " DESCRIPTION  *USER$"'
+oakctl get nodes -o wide
+check "get nodes -o wide: the totals" eval 'rc_is 0 && head -1 "$WORK/out" | grep -q " VCPUS_TOTAL  *MEMORY_TOTAL_MB$"'
+oakctl get apps -o xml
+check "-o xml: exit 2, the error on stderr, nothing on stdout" \
+	eval 'rc_is 2 && err_has "table, wide, json or yaml" && [ ! -s "$WORK/out" ]'
+oakctl logs nosuch/0 -o json
+check "-o on a command without output formats: exit 2" eval 'rc_is 2 && err_has "does not apply"'
+oakctl get services nosuchapp -o yaml
+check "an error: on stderr only, stdout empty" eval 'rc_is 1 && [ ! -s "$WORK/out" ] && [ -s "$WORK/err" ]'
+oakctl get nodes
+check "a note (get nodes) goes to stderr, the table to stdout" \
+	eval 'rc_is 0 && err_has "aggregates" && ! out_has "aggregates" && out_has "^CLUSTER"'
+oakctl get instances
+check "into a pipe or file: no colour" eval 'rc_is 0 && ! grep -q $'"'"'\033'"'"' "$WORK/out"'
+# on a terminal (script(1) gives a pty): STATUS coloured, unless NO_COLOR or TERM=dumb
+on_tty() { env "$@" script -qec "'$OAK_BIN/oakctl' get instances" /dev/null >"$WORK/out" 2>&1; }
+check "on a terminal: the STATUS cells coloured" \
+	eval 'on_tty TERM=xterm && grep -q $'"'"'\033\[33m'"'"' "$WORK/out" && grep -q $'"'"'\033\[0m'"'"' "$WORK/out"'
+check "on a terminal with NO_COLOR=1: no colour" \
+	eval 'on_tty TERM=xterm NO_COLOR=1 && grep -q "^clientserver/server/0" "$WORK/out" && ! grep -q $'"'"'\033'"'"' "$WORK/out"'
+check "on a terminal with TERM=dumb: no colour" \
+	eval 'on_tty TERM=dumb && grep -q "^clientserver/server/0" "$WORK/out" && ! grep -q $'"'"'\033'"'"' "$WORK/out"'
+
+oakctl completion bash
+cp "$WORK/out" "$WORK/oakctl.bash"
+check "completion bash: a valid bash script" eval 'rc_is 0 && bash -n "$WORK/oakctl.bash"'
+# complete WORDS...: what bash's completion of oakctl offers for the last word
+complete_bash() {
+	PATH="$OAK_BIN:$PATH" bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));
+		_oakctl; printf "%s\n" "${COMPREPLY[@]}"' _ "$WORK/oakctl.bash" "$@" >"$WORK/out" 2>"$WORK/err"
+}
+check "bash completes the commands" eval 'complete_bash oakctl "" && out_has "^apply$" && out_has "^completion$" && [ "$(wc -l <"$WORK/out")" = 8 ]'
+check "bash completes get's resources" eval 'complete_bash oakctl get in && [ "$(cat "$WORK/out")" = instances ]'
+check "bash completes -o's formats" eval 'complete_bash oakctl get apps -o "" && [ "$(sort "$WORK/out" | tr "\n" " ")" = "json table wide yaml " ]'
+check "bash completes options" eval 'complete_bash oakctl --ou && [ "$(cat "$WORK/out")" = --output ]'
+check "bash completes scale's SERVICE from the root" \
+	eval 'complete_bash oakctl scale client && out_has "^clientserver/server$" && out_has "^clientserver/curl$"'
+check "bash completes -f with files" eval 'complete_bash oakctl apply -f "$WORK/sl" && out_has "sla.json$"'
+oakctl completion zsh
+cp "$WORK/out" "$WORK/_oakctl"
+check "completion zsh: starts with #compdef" eval 'rc_is 0 && head -1 "$WORK/_oakctl" | grep -q "^#compdef oakctl$"'
+if command -v zsh >/dev/null; then
+	check "completion zsh: a valid zsh script" zsh -n "$WORK/_oakctl"
+	check "completion zsh: sourced after compinit, it registers _oakctl for oakctl" \
+		eval 'zsh -fc "autoload -U compinit && compinit -u -d $WORK/zcompdump && source $WORK/_oakctl && print \${_comps[oakctl]}" >"$WORK/out" 2>"$WORK/err" && [ "$(cat "$WORK/out")" = _oakctl ]'
+else
+	echo "skip - zsh checks (no zsh; tools/deps.sh installs it)"
+fi
+oakctl completion fish
+check "completion fish: exit 2" eval 'rc_is 2 && err_has "bash|zsh"'
 
 echo "# apply again: an update"
 sed 's/"replicas": 2/"replicas": 3/; s|nginx:latest|nginx:1.25|' "$WORK/sla.json" >"$WORK/sla3.json"

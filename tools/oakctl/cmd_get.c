@@ -1,40 +1,57 @@
 // SPDX-License-Identifier: MIT
-/* oakctl get apps|services|instances|clusters|nodes [--json] */
+/* oakctl get apps|services|instances|clusters|nodes [-o json|yaml|wide] */
 #include <stdio.h>
 #include <string.h>
 
 #include "jsonx.h"
 #include "oakctl.h"
+#include "output.h"
 #include "status.h"
 #include "table.h"
 
 #define T(obj, key, buf) jx_text(obj, key, buf, sizeof(buf))
 
-static int show(struct table *t)
+static int show(struct oakctl *k, struct table *t)
 {
 	if (!t)
 		return fail(EXIT_REFUSED, "out of memory");
-	table_print(t, stdout);
+	table_print_color(t, stdout, k->o.color);
 	table_free(t);
 	return EXIT_OK;
+}
+
+/* -o json|yaml: the document as the root sent it (taken); false: a table. */
+static bool as_document(struct oakctl *k, json_t *doc)
+{
+	if (k->o.output != OUT_JSON && k->o.output != OUT_YAML)
+		return false;
+	if (k->o.output == OUT_JSON)
+		print_json(doc);
+	else
+		out_yaml(doc, stdout);
+	json_decref(doc);
+	return true;
+}
+
+static bool wide(const struct oakctl *k)
+{
+	return k->o.output == OUT_WIDE;
 }
 
 static int get_apps(struct oakctl *k)
 {
 	json_t *apps, *a;
 	struct table *t;
-	char ns[64], nsvc[16], desc[128];
+	char ns[64], nsvc[16], desc[128], user[64];
 	size_t i;
 	int rc = list_apps(k, &apps);
 
 	if (rc)
 		return rc;
-	if (k->o.json) {
-		print_json(apps);
-		json_decref(apps);
+	if (as_document(k, apps))
 		return EXIT_OK;
-	}
-	t = table_new("NAME", "NAMESPACE", "ID", "SERVICES", "DESCRIPTION", NULL);
+	t = wide(k) ? table_new("NAME", "NAMESPACE", "ID", "SERVICES", "DESCRIPTION", "USER", NULL)
+		    : table_new("NAME", "NAMESPACE", "ID", "SERVICES", "DESCRIPTION", NULL);
 	json_array_foreach(apps, i, a)
 	{
 		snprintf(nsvc, sizeof(nsvc), "%zu",
@@ -43,10 +60,10 @@ static int get_apps(struct oakctl *k)
 			table_add(t, jx_str(a, "application_name", ""),
 				  T(a, "application_namespace", ns),
 				  jx_str(a, "applicationID", jx_oid(a, "")), nsvc,
-				  T(a, "application_desc", desc));
+				  T(a, "application_desc", desc), T(a, "userId", user));
 	}
 	json_decref(apps);
-	return show(t);
+	return show(k, t);
 }
 
 static unsigned int running_of(const json_t *svc)
@@ -75,7 +92,8 @@ static int services_for(struct oakctl *k, const char *app_ref, json_t **services
 
 static int get_services(struct oakctl *k, const char *app_ref)
 {
-	char name[256], running[32], replicas[16], rr[64], closest[64], st[64];
+	char name[256], running[32], replicas[16], rr[64], closest[64], st[64], virt[64];
+	char code[256], vcpus[32], mem[32];
 	json_t *services, *s;
 	struct table *t;
 	size_t i;
@@ -83,13 +101,12 @@ static int get_services(struct oakctl *k, const char *app_ref)
 
 	if (rc)
 		return rc;
-	if (k->o.json) {
-		print_json(services);
-		json_decref(services);
+	if (as_document(k, services))
 		return EXIT_OK;
-	}
-	t = table_new("SERVICE", "ID", "REPLICAS", "RUNNING", "STATUS", "RR_IP", "CLOSEST_IP",
-		      NULL);
+	t = wide(k) ? table_new("SERVICE", "ID", "REPLICAS", "RUNNING", "STATUS", "RR_IP",
+				"CLOSEST_IP", "VIRTUALIZATION", "CODE", "VCPUS", "MEMORY_MB", NULL)
+		    : table_new("SERVICE", "ID", "REPLICAS", "RUNNING", "STATUS", "RR_IP",
+				"CLOSEST_IP", NULL);
 	json_array_foreach(services, i, s)
 	{
 		svc_display_name(s, name, sizeof(name));
@@ -100,10 +117,11 @@ static int get_services(struct oakctl *k, const char *app_ref)
 		if (t)
 			table_add(t, name, jx_str(s, "microserviceID", jx_oid(s, "")),
 				  T(s, "replicas", replicas), running, T(s, "status", st), rr,
-				  T(s, "closest_ip", closest));
+				  T(s, "closest_ip", closest), T(s, "virtualization", virt),
+				  T(s, "code", code), T(s, "vcpus", vcpus), T(s, "memory", mem));
 	}
 	json_decref(services);
-	return show(t);
+	return show(k, t);
 }
 
 /* Instance entries of the services, each with "service" and "microserviceID" added. */
@@ -134,7 +152,7 @@ static json_t *instances_of(const json_t *services)
 
 static int get_instances(struct oakctl *k, const char *svc_ref)
 {
-	char id[300], num[32], st[64], cl[128], node[128], ip[64], detail[256];
+	char id[300], num[32], st[64], cl[128], node[128], ip[64], detail[256], nip[64], gen[32];
 	json_t *services, *insts, *e, *one;
 	struct table *t;
 	size_t i;
@@ -150,12 +168,12 @@ static int get_instances(struct oakctl *k, const char *svc_ref)
 		return rc;
 	insts = instances_of(services);
 	json_decref(services);
-	if (k->o.json) {
-		print_json(insts);
-		json_decref(insts);
+	if (as_document(k, insts))
 		return EXIT_OK;
-	}
-	t = table_new("INSTANCE", "STATUS", "CLUSTER", "NODE", "INSTANCE_IP", "DETAIL", NULL);
+	t = wide(k)
+		? table_new("INSTANCE", "STATUS", "CLUSTER", "NODE", "INSTANCE_IP", "DETAIL",
+			    "NODE_IP", "GENERATION", NULL)
+		: table_new("INSTANCE", "STATUS", "CLUSTER", "NODE", "INSTANCE_IP", "DETAIL", NULL);
 	json_array_foreach(insts, i, e)
 	{
 		snprintf(id, sizeof(id), "%s/%s", jx_str(e, "service", "?"),
@@ -165,10 +183,11 @@ static int get_instances(struct oakctl *k, const char *svc_ref)
 			T(e, "cluster_name", cl);
 		if (t)
 			table_add(t, id, T(e, "status", st), cl, T(e, "worker_id", node),
-				  T(e, "instance_ip", ip), T(e, "status_detail", detail));
+				  T(e, "instance_ip", ip), T(e, "status_detail", detail),
+				  T(e, "node_ip", nip), T(e, "generation", gen));
 	}
 	json_decref(insts);
-	return show(t);
+	return show(k, t);
 }
 
 static void free_of_total(const json_t *c, const char *free_key, const char *total_key, char *buf,
@@ -186,7 +205,7 @@ static void free_of_total(const json_t *c, const char *free_key, const char *tot
 
 static int get_clusters(struct oakctl *k, bool nodes)
 {
-	char name[128], loc[64], active[8], an[16], cpu[64], mem[64], gpu[64], virt[128];
+	char name[128], loc[64], active[8], an[16], cpu[64], mem[64], gpu[64], virt[128], op[128];
 	json_t *clusters, *c;
 	struct table *t;
 	size_t i;
@@ -194,14 +213,22 @@ static int get_clusters(struct oakctl *k, bool nodes)
 
 	if (rc)
 		return rc;
-	if (k->o.json || !json_is_array(clusters)) {
+	if (as_document(k, clusters))
+		return EXIT_OK;
+	if (!json_is_array(clusters)) {
 		print_json(clusters);
 		json_decref(clusters);
 		return EXIT_OK;
 	}
-	if (nodes)
+	if (nodes && wide(k))
+		t = table_new("CLUSTER", "ACTIVE", "ACTIVE_NODES", "VCPUS_FREE", "MEMORY_FREE_MB",
+			      "VCPUS_TOTAL", "MEMORY_TOTAL_MB", NULL);
+	else if (nodes)
 		t = table_new("CLUSTER", "ACTIVE", "ACTIVE_NODES", "VCPUS_FREE", "MEMORY_FREE_MB",
 			      NULL);
+	else if (wide(k))
+		t = table_new("NAME", "ID", "LOCATION", "ACTIVE", "NODES", "VCPUS", "MEMORY_MB",
+			      "GPUS", "VIRTUALIZATION", "OPERATOR", NULL);
 	else
 		t = table_new("NAME", "ID", "LOCATION", "ACTIVE", "NODES", "VCPUS", "MEMORY_MB",
 			      "GPUS", "VIRTUALIZATION", NULL);
@@ -213,7 +240,8 @@ static int get_clusters(struct oakctl *k, bool nodes)
 		if (nodes) {
 			if (t)
 				table_add(t, name, active, an, T(c, "vcpus_free", cpu),
-					  T(c, "memory_free_mb", mem));
+					  T(c, "memory_free_mb", mem), T(c, "vcpus_total", gpu),
+					  T(c, "memory_total_mb", virt));
 			continue;
 		}
 		free_of_total(c, "vcpus_free", "vcpus_total", cpu, sizeof(cpu));
@@ -222,13 +250,13 @@ static int get_clusters(struct oakctl *k, bool nodes)
 		if (t)
 			table_add(t, name, jx_str(c, "cluster_id", jx_oid(c, "")),
 				  T(c, "cluster_location", loc), active, an, cpu, mem, gpu,
-				  T(c, "virtualization", virt));
+				  T(c, "virtualization", virt), T(c, "operator", op));
 	}
 	json_decref(clusters);
 	if (nodes && t)
 		fprintf(stderr, "oakctl: the root sees clusters' aggregates, not their nodes: "
 				"active nodes per cluster\n");
-	return show(t);
+	return show(k, t);
 }
 
 int cmd_get(struct oakctl *k, int argc, char **argv)

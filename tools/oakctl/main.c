@@ -4,6 +4,7 @@
  * options and the settings, and hands over to one cmd_*.c per command.
  */
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <oak/dp.h>
 
 #include "oakctl.h"
+#include "output.h"
 
 static const char help[] =
     "usage: oakctl [OPTIONS] COMMAND [ARGS]\n"
@@ -33,6 +35,8 @@ static const char help[] =
     "  scale SERVICE N [--wait]         set a service's instance count\n"
     "  delete app APP | service SERVICE | instance SERVICE N | -f SLA.json\n"
     "  logs SERVICE[/N] [-f]            an instance's logs; -f follows them\n"
+    "  completion bash|zsh              a shell completion script, to source:\n"
+    "                                   source <(oakctl completion bash)\n"
     "  dp [--node NODE]                 this machine's node datapath from its pinned maps\n"
     "                                   under " OAK_BPF_ROOT "/NODE: services, backends,\n"
     "                                   instances, counters (read-only; needs root)\n"
@@ -44,9 +48,10 @@ static const char help[] =
     "  --root URL          the root's REST API (default " OAKCTL_DEFAULT_ROOT ")\n"
     "  --user USER         user name\n"
     "  --config FILE       config file (default ~/.config/oak/oakctl.json)\n"
-    "  --json              print the root's JSON answer instead of a table (get, dp);\n"
-    "                      'get instances --json' adds \"service\" and \"microserviceID\"\n"
-    "                      to each instance entry\n"
+    "  -o, --output FMT    get: table (default), wide (more columns), json (the root's\n"
+    "                      answer) or yaml (the same as YAML); 'get instances -o json'\n"
+    "                      adds \"service\" and \"microserviceID\" to each instance entry\n"
+    "  --json              -o json (get); dp: its maps as JSON\n"
     "  --wait              apply, scale: wait until every instance is RUNNING\n"
     "  --timeout S         give up waiting after S seconds (default: no limit)\n"
     "  --grace S           a failed or unplaceable instance fails the wait only when it\n"
@@ -59,6 +64,10 @@ static const char help[] =
     "  --password-stdin    login: read the password from stdin\n"
     "  -v, --verbose       show the HTTP exchanges\n"
     "  -h, --help          this text\n"
+    "\n"
+    "output: data goes to stdout, errors and notes to stderr. Tables colour their\n"
+    "  STATUS and ACTIVE cells only on a terminal, and never when NO_COLOR is set\n"
+    "  (to anything but empty) or TERM is dumb.\n"
     "\n"
     "settings: flags override the environment, which overrides the config file\n"
     "  OAK_ROOT_URL, OAK_USER, OAK_PASSWORD (with a password at hand, oakctl logs in\n"
@@ -89,6 +98,7 @@ enum {
 	O_VERBOSE = 1 << 11,
 	O_HELP = 1 << 12,
 	O_GRACE = 1 << 13,
+	O_OUTPUT = 1 << 14,
 };
 
 #define O_GLOBAL (O_ROOT | O_USER | O_CONFIG | O_VERBOSE | O_HELP)
@@ -103,37 +113,31 @@ struct command {
 static const struct command commands[] = {
     {"login", cmd_login, O_PWSTDIN, true},
     {"apply", cmd_apply, O_FILE | O_WAIT | O_TIMEOUT | O_GRACE | O_INTERVAL, true},
-    {"get", cmd_get, O_JSON, true},
+    {"get", cmd_get, O_JSON | O_OUTPUT, true},
     {"scale", cmd_scale, O_WAIT | O_TIMEOUT | O_GRACE | O_INTERVAL, true},
     {"delete", cmd_delete, O_FILE, true},
     {"logs", cmd_logs, O_FOLLOW | O_INTERVAL, true},
     {"dp", cmd_dp, O_JSON | O_NODE, false},
+    {"completion", cmd_completion, 0, false},
 };
 
 static const struct option long_opts[] = {
-    {"root", required_argument, NULL, 'R'},
-    {"user", required_argument, NULL, 'U'},
-    {"config", required_argument, NULL, 'C'},
-    {"json", no_argument, NULL, 'J'},
-    {"wait", no_argument, NULL, 'W'},
-    {"timeout", required_argument, NULL, 'T'},
-    {"interval", required_argument, NULL, 'I'},
-    {"file", required_argument, NULL, 'F'},
-    {"follow", no_argument, NULL, 'L'},
-    {"node", required_argument, NULL, 'N'},
-    {"password-stdin", no_argument, NULL, 'P'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"grace", required_argument, NULL, 'G'},
-    {NULL, 0, NULL, 0},
+    {"root", required_argument, NULL, 'R'},	{"user", required_argument, NULL, 'U'},
+    {"config", required_argument, NULL, 'C'},	{"json", no_argument, NULL, 'J'},
+    {"wait", no_argument, NULL, 'W'},		{"timeout", required_argument, NULL, 'T'},
+    {"interval", required_argument, NULL, 'I'}, {"file", required_argument, NULL, 'F'},
+    {"follow", no_argument, NULL, 'L'},		{"node", required_argument, NULL, 'N'},
+    {"password-stdin", no_argument, NULL, 'P'}, {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},		{"grace", required_argument, NULL, 'G'},
+    {"output", required_argument, NULL, 'o'},	{NULL, 0, NULL, 0},
 };
 
 /* The command word: the first argument that is neither an option nor an option's value. */
 static const struct command *find_command(int argc, char **argv)
 {
-	static const char *const with_value[] = {"--root",    "--user",	 "--config",
-						 "--timeout", "--grace", "--interval",
-						 "--file",    "--node",	 "-f"};
+	static const char *const with_value[] = {"--root",  "--user",	  "--config", "--timeout",
+						 "--grace", "--interval", "--file",   "--node",
+						 "-f",	    "--output",	  "-o"};
 	size_t j;
 	int i;
 
@@ -172,7 +176,7 @@ static const char *opt_name(int c)
 	for (o = long_opts; o->name; o++)
 		if (o->val == c)
 			return o->name;
-	return c == 'f' ? "f" : "?";
+	return c == 'f' ? "f" : c == 'o' ? "output" : "?";
 }
 
 /*
@@ -183,7 +187,7 @@ static const char *opt_name(int c)
 static int parse(int argc, char **argv, const struct command *cmd, struct oakctl *k,
 		 struct cfg_source *flags, const char **config, unsigned int *given)
 {
-	const char *shortopts = cmd && cmd->run == cmd_logs ? ":fvh" : ":f:vh";
+	const char *shortopts = cmd && cmd->run == cmd_logs ? ":fo:vh" : ":f:o:vh";
 	int c;
 
 	opterr = 0;
@@ -202,7 +206,14 @@ static int parse(int argc, char **argv, const struct command *cmd, struct oakctl
 			bit = O_CONFIG, *config = optarg;
 			break;
 		case 'J':
-			bit = O_JSON, k->o.json = true;
+			bit = O_JSON, k->o.json = true, k->o.output = OUT_JSON;
+			break;
+		case 'o':
+			bit = O_OUTPUT;
+			if (out_format_parse(optarg, &k->o.output))
+				return fail(EXIT_USAGE,
+					    "-o '%s': the output is table, wide, json or yaml",
+					    optarg);
 			break;
 		case 'W':
 			bit = O_WAIT, k->o.wait = true;
@@ -286,6 +297,7 @@ int main(int argc, char **argv)
 		fputs(help, stderr);
 		return EXIT_USAGE;
 	}
+	k.o.color = out_color(getenv("NO_COLOR"), getenv("TERM"), isatty(STDOUT_FILENO));
 	if (settings_path(config_flag, k.config_path, sizeof(k.config_path), err, sizeof(err)))
 		return fail(EXIT_USAGE, "%s", err);
 	if (cmd->remote) {

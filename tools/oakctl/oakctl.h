@@ -7,14 +7,17 @@
 #include <stdbool.h>
 
 #include "client.h"
+#include "output.h"
 
 struct opts {
 	const char *file; /* -f FILE (apply, delete) */
 	const char *node; /* --node (dp) */
 	bool json, wait, follow, password_stdin;
-	double timeout_s;  /* --timeout, 0 = none */
-	double grace_s;	   /* --grace: how long a failed instance may stay failed */
-	double interval_s; /* poll interval of --wait and logs -f */
+	enum out_format output; /* -o (get); --json is OUT_JSON */
+	bool color;		/* tables may use colour (output.h) */
+	double timeout_s;	/* --timeout, 0 = none */
+	double grace_s;		/* --grace: how long a failed instance may stay failed */
+	double interval_s;	/* poll interval of --wait and logs -f */
 };
 
 struct oakctl {
@@ -61,5 +64,6 @@ int cmd_scale(struct oakctl *k, int argc, char **argv);
 int cmd_delete(struct oakctl *k, int argc, char **argv);
 int cmd_logs(struct oakctl *k, int argc, char **argv);
 int cmd_dp(struct oakctl *k, int argc, char **argv);
+int cmd_completion(struct oakctl *k, int argc, char **argv);
 
 #endif

@@ -2,6 +2,8 @@
 /* Aligned text tables (see table.h). */
 #include "table.h"
 
+#include "output.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +90,16 @@ unsigned int table_rows(const struct table *t)
 
 void table_print(const struct table *t, FILE *out)
 {
+	table_print_color(t, out, false);
+}
+
+static bool status_column(const char *header)
+{
+	return !strcmp(header, "STATUS") || !strcmp(header, "ACTIVE");
+}
+
+void table_print_color(const struct table *t, FILE *out, bool color)
+{
 	size_t width[TABLE_MAX_COLS] = {0};
 	unsigned int r, c;
 
@@ -101,11 +113,15 @@ void table_print(const struct table *t, FILE *out)
 	for (r = 0; r <= t->nrows; r++) {
 		for (c = 0; c < t->ncols; c++) {
 			const char *s = t->cells[r * t->ncols + c];
+			const char *esc =
+			    color && r && status_column(t->cells[c]) ? out_status_color(s) : NULL;
+			int pad = (int)(width[c] - strlen(s));
 
+			fprintf(out, "%s%s%s", esc ? esc : "", s, esc ? "\033[0m" : "");
 			if (c + 1 == t->ncols)
-				fprintf(out, "%s\n", s);
+				fputc('\n', out);
 			else
-				fprintf(out, "%-*s  ", (int)width[c], s);
+				fprintf(out, "%*s  ", pad, "");
 		}
 	}
 }

@@ -7,6 +7,7 @@
 #ifndef OAKCTL_TABLE_H
 #define OAKCTL_TABLE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define TABLE_MAX_COLS 12
@@ -21,6 +22,11 @@ int table_add(struct table *t, ...);
 int table_add_row(struct table *t, const char *const *cells);
 unsigned int table_rows(const struct table *t);
 void table_print(const struct table *t, FILE *out);
+/*
+ * The same; with color, the cells of the STATUS and ACTIVE columns are
+ * coloured by out_status_color() (the padding counts only the text).
+ */
+void table_print_color(const struct table *t, FILE *out, bool color);
 void table_free(struct table *t);
 
 #endif
