@@ -104,7 +104,7 @@ void pick_runtimes(struct oak_node *n)
 
 	snprintf(list, sizeof(list), "%s", oak_config_str(n->cfg, "runtimes"));
 	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-		const struct oak_runtime *rt = oak_runtime_find(t);
+		const struct oak_runtime *rt = node_runtime(n, t);
 		bool ok = rt && rt->available(&n->env);
 
 		if (ok && now.n < OAK_NAMES_MAX)
@@ -241,7 +241,7 @@ static void send_usage(struct oak_node *n)
 		snprintf(e[k].job_name, sizeof(e[k].job_name), "%s", in->d.job_name);
 		snprintf(e[k].service_id, sizeof(e[k].service_id), "%s", in->d.service_id);
 		e[k].instance_number = in->d.instance_number;
-		mem = oak_cg_memory(in);
+		mem = n->sim ? -1 : oak_cg_memory(in); /* sim: no cgroup, nothing to say */
 		e[k].memory_mb = mem > 0 ? mem / (1024 * 1024) : 0;
 		k++;
 	}
