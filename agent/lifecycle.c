@@ -136,8 +136,8 @@ static int start_process(struct oak_node *n, struct oak_instance *in)
 		oak_log(INFO, "instance %s.%u: simulated (no process)", in->d.job_name,
 			in->d.instance_number);
 	else
-		oak_log(INFO, "instance %s.%u: pid %d in %s", in->d.job_name,
-			in->d.instance_number, (int)in->pid, in->netns);
+		oak_log(INFO, "instance %s.%u: pid %d in %s", in->d.job_name, in->d.instance_number,
+			(int)in->pid, in->netns);
 	return 0;
 }
 
@@ -497,8 +497,8 @@ static void adopt_one(struct oak_node *n, struct oak_instance *in, const char *n
 	const struct oak_runtime *rt = node_runtime(n, in->d.runtime);
 	bool net = n->sim || oak_net_exists(in); /* sim: it never had one */
 	/* sim: no process, so what the record says: it ran */
-	bool proc = rt && (in->pid ? rt->alive(&n->env, in)
-				   : n->sim && in->state == OAK_INSTANCE_RUNNING);
+	bool proc =
+	    rt && (in->pid ? rt->alive(&n->env, in) : n->sim && in->state == OAK_INSTANCE_RUNNING);
 
 	if (proc && net) {
 		char derr[128];
