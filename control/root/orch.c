@@ -331,6 +331,7 @@ static int64_t tick(struct oak_loop *l, void *arg)
 
 	(void)l;
 	root_clusters_tick(o);
+	root_tables_tick(o);
 	if (now - o->last_sweep_mono >= SWEEP_MS) {
 		o->last_sweep_mono = now;
 		root_orch_sweep(o, NULL);
@@ -407,6 +408,7 @@ void root_orch_free(struct root_orch *o)
 	for (size_t i = 0; i < o->n_cl; i++)
 		json_decref(o->cl[i].interests);
 	free(o->cl);
+	free(o->tsent);
 	free(o);
 }
 
