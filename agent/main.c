@@ -27,7 +27,9 @@ static const struct oak_cfg_key keys[] = {
     {"broker_cafile", OAK_CFG_STR, NULL, "CA certificate: TLS on when set"},
     {"broker_certfile", OAK_CFG_STR, NULL, "client certificate for TLS (optional)"},
     {"broker_keyfile", OAK_CFG_STR, NULL, "client key for TLS (optional)"},
-    {"keepalive", OAK_CFG_INT, "5", "MQTT keepalive in seconds (libmosquitto minimum 5)"},
+    {"keepalive", OAK_CFG_INT, "30",
+     "MQTT keepalive in seconds (min 5); liveness is the UDP heartbeat, so above "
+     "report_interval an idle node sends no pings"},
     {"report_interval", OAK_CFG_INT, "10",
      "seconds between resource reports at the latest (sooner on significant change)"},
     {"heartbeat_interval", OAK_CFG_INT, "1",
