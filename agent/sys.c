@@ -5,8 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
+#include <linux/close_range.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -45,6 +44,7 @@ int oak_exec(char *const argv[], bool capture_stdout, char *out, size_t outlen)
 		sigset_t none;
 		int dn = open("/dev/null", O_RDWR);
 
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC); /* the agent's fds stay its own */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(dn, 0);
