@@ -162,7 +162,7 @@ static void send_hello(struct oak_node *n)
 	snprintf(h.node_id, sizeof(h.node_id), "%s", n->id);
 	snprintf(h.hostname, sizeof(h.hostname), "%s", n->hostname);
 	snprintf(h.underlay_ip, sizeof(h.underlay_ip), "%s", n->node_ip);
-	h.tunnel_port = OAK_TUNNEL_PORT;
+	h.tunnel_port = n->sim ? 0 : OAK_TUNNEL_PORT; /* sim: no tunnel to offer */
 	snprintf(h.architecture, sizeof(h.architecture), "%s", n->arch);
 	h.virtualization = n->runtimes;
 	h.vcpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
