@@ -51,6 +51,7 @@ done
 
 cleanup() {
 	local p
+	[ -n "${PEAK:-}" ] && kill "$PEAK" 2>/dev/null
 	if [ -s "$W/pids" ]; then
 		while read -r _ p; do kill "$p" 2>/dev/null; done <"$W/pids"
 		sleep 1
@@ -246,7 +247,8 @@ EOP
 import os, sys, time
 pids = [l.split() for l in open(sys.argv[1]) if l.startswith(("oak-root", "oak-cluster"))]
 peak = {}
-while not os.path.exists(sys.argv[3]):
+# until told, or the run is gone (its directory removed)
+while not os.path.exists(sys.argv[3]) and os.path.exists(sys.argv[1]):
     for name, pid in pids:
         try:
             rss = int([l for l in open("/proc/%s/status" % pid) if l.startswith("VmRSS")][0].split()[1])
