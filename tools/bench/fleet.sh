@@ -204,7 +204,9 @@ idle() {
 }
 idle "$IDLE_S" idle0
 
-# --- deploy: services of 100 replicas, 10 per application
+# --- deploy: services of 100 replicas, 10 per application. They ask for no
+# CPU or memory: every sim node reports this one machine's /proc, which a
+# deploy of thousands keeps busy (nodes would refuse on CPU)
 SVCS=$(((INSTANCES + 99) / 100))
 /usr/bin/python3 - "$W" "$SVCS" "$INSTANCES" <<'EOP'
 import json, sys
@@ -217,7 +219,7 @@ for s in range(svcs):
     left -= n
     apps[-1].append({"microserviceID": "", "microservice_name": "s%d" % s,
         "microservice_namespace": "bench", "virtualization": "native", "code": "sleep",
-        "cmd": ["sleep", "infinity"], "memory": 1, "vcpus": 0.001, "vgpus": 0, "vtpus": 0,
+        "cmd": ["sleep", "infinity"], "memory": 0, "vcpus": 0, "vgpus": 0, "vtpus": 0,
         "bandwidth_in": 0, "bandwidth_out": 0, "storage": 0, "state": "", "port": "",
         "added_files": [], "replicas": n})
 for a, ms in enumerate(apps):
