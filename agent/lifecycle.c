@@ -111,9 +111,18 @@ static void unwatch_process(struct oak_node *n, struct oak_instance *in)
 		oak_loop_del_fd(n->loop, in->pidfd);
 }
 
+/* the runtime that runs an instance: its SLA's, or sim for every one on an
+ * agent in sim mode (each runtime it offers is simulated); NULL if none */
+const struct oak_runtime *node_runtime(const struct oak_node *n, const char *name)
+{
+	const struct oak_runtime *rt = oak_runtime_find(name);
+
+	return rt && n->sim ? &oak_runtime_sim : rt;
+}
+
 static int start_process(struct oak_node *n, struct oak_instance *in)
 {
-	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
+	const struct oak_runtime *rt = node_runtime(n, in->d.runtime);
 	char err[300];
 
 	if (rt->start(&n->env, in, err, sizeof(err))) {
@@ -123,8 +132,12 @@ static int start_process(struct oak_node *n, struct oak_instance *in)
 	in->started_ms = oak_mono_ms();
 	in->restart_at_ms = 0;
 	watch_process(n, in);
-	oak_log(INFO, "instance %s.%u: pid %d in %s", in->d.job_name, in->d.instance_number,
-		(int)in->pid, in->netns);
+	if (n->sim)
+		oak_log(INFO, "instance %s.%u: simulated (no process)", in->d.job_name,
+			in->d.instance_number);
+	else
+		oak_log(INFO, "instance %s.%u: pid %d in %s", in->d.job_name, in->d.instance_number,
+			(int)in->pid, in->netns);
 	return 0;
 }
 
@@ -199,7 +212,7 @@ static int dp_local(struct oak_node *n, struct oak_instance *in, char *err, size
 
 static void teardown(struct oak_node *n, struct oak_instance *in)
 {
-	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
+	const struct oak_runtime *rt = node_runtime(n, in->d.runtime);
 	int ifindex = in->veth[0] ? (int)if_nametoindex(in->veth) : 0;
 
 	unwatch_process(n, in);
@@ -211,6 +224,8 @@ static void teardown(struct oak_node *n, struct oak_instance *in)
 			oak_dp_detach_instance(n->dp, ifindex);
 		oak_dp_instance_del(n->dp, ip4(in->d.instance_ip));
 	}
+	if (n->sim) /* it made neither */
+		return;
 	oak_cg_destroy(in);
 	oak_net_destroy(in);
 }
@@ -311,7 +326,7 @@ void on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len
 	n->insts = in;
 	oak_log(INFO, "deploy: %s.%u (%s, %s) as %s", in->d.job_name, in->d.instance_number,
 		in->d.runtime, in->d.code, in->d.instance_ip);
-	rt = oak_runtime_find(in->d.runtime);
+	rt = node_runtime(n, in->d.runtime);
 	if (!rt || !rt->available(&n->env)) {
 		snprintf(err, sizeof(err), "runtime '%s' not available on this node",
 			 in->d.runtime);
@@ -329,15 +344,18 @@ void on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len
 		snprintf(err, sizeof(err), "subnet %s is full", n->subnet);
 		goto failed_early;
 	}
-	oak_net_names(n->id, in);
-	oak_cg_path(n->id, in);
+	if (!n->sim) { /* a simulated instance has no namespace, veth or cgroup */
+		oak_net_names(n->id, in);
+		oak_cg_path(n->id, in);
+	}
 	record_save(n, in); /* before anything exists, so a crash leaves a trace */
 	set_state(n, in, OAK_INSTANCE_CREATING, NULL);
 
-	if (oak_net_create(in, n->gw, OAK_INSTANCE_MTU,
-			   oak_config_bool(n->cfg, "instance_tx_offload"), err, sizeof(err)) ||
-	    oak_cg_create(in, in->d.memory_mb, in->d.vcpus, err, sizeof(err)) ||
-	    dp_local(n, in, err, sizeof(err)))
+	if (!n->sim &&
+	    (oak_net_create(in, n->gw, OAK_INSTANCE_MTU,
+			    oak_config_bool(n->cfg, "instance_tx_offload"), err, sizeof(err)) ||
+	     oak_cg_create(in, in->d.memory_mb, in->d.vcpus, err, sizeof(err)) ||
+	     dp_local(n, in, err, sizeof(err))))
 		goto failed;
 	if (start_process(n, in)) {
 		snprintf(err, sizeof(err), "%s", in->reason);
@@ -407,7 +425,7 @@ static void on_exit_of(struct oak_node *n, struct oak_instance *in)
 			snprintf(why, sizeof(why), "killed by signal %d", si.si_status);
 		}
 	} else {
-		const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
+		const struct oak_runtime *rt = node_runtime(n, in->d.runtime);
 
 		code = rt && rt->exit_code ? rt->exit_code(&n->env, in) : -1;
 		if (code >= 0)
@@ -476,21 +494,29 @@ void restarts_tick(struct oak_node *n)
  * is restarted that runs, and nothing is created twice. */
 static void adopt_one(struct oak_node *n, struct oak_instance *in, const char *name)
 {
-	const struct oak_runtime *rt = oak_runtime_find(in->d.runtime);
+	const struct oak_runtime *rt = node_runtime(n, in->d.runtime);
+	bool net = n->sim || oak_net_exists(in); /* sim: it never had one */
+	/* sim: no process, so what the record says: it ran */
+	bool proc =
+	    rt && (in->pid ? rt->alive(&n->env, in) : n->sim && in->state == OAK_INSTANCE_RUNNING);
 
-	if (rt && in->pid && rt->alive(&n->env, in) && oak_net_exists(in)) {
+	if (proc && net) {
 		char derr[128];
 
-		in->pidfd = oak_pidfd_open(in->pid);
+		in->pidfd = in->pid ? oak_pidfd_open(in->pid) : -1;
 		in->adopted = true;
 		in->started_ms = oak_mono_ms();
 		in->state = OAK_INSTANCE_RUNNING;
 		watch_process(n, in);
 		if (dp_local(n, in, derr, sizeof(derr)))
 			oak_log(WARN, "adopt %s: %s", name, derr);
-		oak_log(INFO, "instance %s.%u: adopted (pid %d, %s)", in->d.job_name,
-			in->d.instance_number, (int)in->pid, in->netns);
-	} else if (rt && oak_net_exists(in) && in->state != OAK_INSTANCE_CREATING) {
+		if (n->sim)
+			oak_log(INFO, "instance %s.%u: adopted (simulated)", in->d.job_name,
+				in->d.instance_number);
+		else
+			oak_log(INFO, "instance %s.%u: adopted (pid %d, %s)", in->d.job_name,
+				in->d.instance_number, (int)in->pid, in->netns);
+	} else if (rt && net && in->state != OAK_INSTANCE_CREATING) {
 		/* crashed while the agent was away: the usual restart path */
 		oak_log(WARN, "instance %s.%u: process gone while the agent was down",
 			in->d.job_name, in->d.instance_number);

@@ -27,7 +27,9 @@ static const struct oak_cfg_key keys[] = {
     {"broker_cafile", OAK_CFG_STR, NULL, "CA certificate: TLS on when set"},
     {"broker_certfile", OAK_CFG_STR, NULL, "client certificate for TLS (optional)"},
     {"broker_keyfile", OAK_CFG_STR, NULL, "client key for TLS (optional)"},
-    {"keepalive", OAK_CFG_INT, "5", "MQTT keepalive in seconds (libmosquitto minimum 5)"},
+    {"keepalive", OAK_CFG_INT, "30",
+     "MQTT keepalive in seconds (min 5); liveness is the UDP heartbeat, so above "
+     "report_interval an idle node sends no pings"},
     {"report_interval", OAK_CFG_INT, "10",
      "seconds between resource reports at the latest (sooner on significant change)"},
     {"heartbeat_interval", OAK_CFG_INT, "1",
@@ -57,6 +59,9 @@ static const struct oak_cfg_key keys[] = {
     {"containerd_address", OAK_CFG_STR, "/run/containerd/containerd.sock",
      "containerd's socket, for the container runtime"},
     {"containerd_namespace", OAK_CFG_STR, "oak", "containerd namespace of oak's containers"},
+    {"sim", OAK_CFG_BOOL, "false",
+     "simulate: run no process and make no namespace, cgroup or BPF program; every "
+     "control-plane step is the real one (scale tests; uplink not needed)"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
@@ -121,7 +126,8 @@ static int node_identity(struct oak_node *n, char *id_buf, size_t id_len)
 		oak_log(ERROR, "node_ip: required, an IPv4 address (got '%s')", n->node_ip);
 		return 2;
 	}
-	if (!*oak_config_str(n->cfg, "uplink")) {
+	n->sim = oak_config_bool(n->cfg, "sim");
+	if (!n->sim && !*oak_config_str(n->cfg, "uplink")) {
 		oak_log(ERROR, "uplink: required, the underlay interface");
 		return 2;
 	}
@@ -204,7 +210,10 @@ int main(int argc, char **argv)
 	if (!n->loop)
 		return 1;
 	oak_loop_on_signal(n->loop, on_signal, n);
-	if (setup_datapath(n))
+	if (n->sim)
+		oak_log(INFO, "sim: no datapath; instances are simulated (no process, namespace, "
+			      "cgroup or BPF)");
+	else if (setup_datapath(n))
 		return 1;
 	latency_start(n);
 	heartbeat_start(n);

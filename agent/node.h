@@ -70,6 +70,7 @@ struct oak_node {
 	struct oak_names runtimes;
 	struct oak_geo location;
 	struct oak_runtime_env env;
+	bool sim; /* no process, namespace, cgroup or BPF: the control plane only */
 
 	struct oak_loop *loop;
 	struct oak_bus *bus;
@@ -149,6 +150,7 @@ void heartbeat_stop(struct oak_node *n);
 /* lifecycle.c */
 struct oak_instance *instance_by_ip(struct oak_node *n, uint32_t ip);
 bool instance_state_live(enum oak_instance_state s);
+const struct oak_runtime *node_runtime(const struct oak_node *n, const char *name);
 void instance_finish(struct oak_node *n, struct oak_instance *in, enum oak_instance_state s,
 		     const char *reason);
 void on_deploy(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);

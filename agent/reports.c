@@ -106,7 +106,7 @@ void pick_runtimes(struct oak_node *n)
 
 	snprintf(list, sizeof(list), "%s", oak_config_str(n->cfg, "runtimes"));
 	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-		const struct oak_runtime *rt = oak_runtime_find(t);
+		const struct oak_runtime *rt = node_runtime(n, t);
 		bool ok = rt && rt->available(&n->env);
 
 		if (ok && now.n < OAK_NAMES_MAX)
@@ -164,7 +164,7 @@ static void send_hello(struct oak_node *n)
 	snprintf(h.node_id, sizeof(h.node_id), "%s", n->id);
 	snprintf(h.hostname, sizeof(h.hostname), "%s", n->hostname);
 	snprintf(h.underlay_ip, sizeof(h.underlay_ip), "%s", n->node_ip);
-	h.tunnel_port = OAK_TUNNEL_PORT;
+	h.tunnel_port = n->sim ? 0 : OAK_TUNNEL_PORT; /* sim: no tunnel to offer */
 	snprintf(h.architecture, sizeof(h.architecture), "%s", n->arch);
 	h.virtualization = n->runtimes;
 	h.vcpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
@@ -319,7 +319,7 @@ static void send_usage(struct oak_node *n)
 		snprintf(e[k].job_name, sizeof(e[k].job_name), "%s", in->d.job_name);
 		snprintf(e[k].service_id, sizeof(e[k].service_id), "%s", in->d.service_id);
 		e[k].instance_number = in->d.instance_number;
-		mem = oak_cg_memory(in);
+		mem = n->sim ? -1 : oak_cg_memory(in); /* sim: no cgroup, nothing to say */
 		e[k].memory_mb = mem > 0 ? mem / (1024 * 1024) : 0;
 		e[k].cpu_percent = cpu_percent(in, now);
 		log_tail(n, in, now, &e[k].logs);

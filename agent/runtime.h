@@ -5,7 +5,8 @@
  *
  * `native` runs the service's command directly on the node; `container`
  * runs an OCI image through containerd (its `ctr` client), joined to the
- * instance's namespace and cgroup. The agent offers a runtime in its reports
+ * instance's namespace and cgroup; `sim` (an agent with sim = true) runs
+ * nothing, for scale tests. The agent offers a runtime in its reports
  * only while available() says so. */
 #ifndef OAK_AGENT_RUNTIME_H
 #define OAK_AGENT_RUNTIME_H
@@ -37,6 +38,9 @@ struct oak_runtime {
 };
 
 extern const struct oak_runtime oak_runtime_native, oak_runtime_container;
+/* the instance without a process of an agent in sim mode (runtime_sim.c);
+ * not in oak_runtimes: an SLA never names it */
+extern const struct oak_runtime oak_runtime_sim;
 
 /* NULL if no such runtime is built in */
 const struct oak_runtime *oak_runtime_find(const char *name);

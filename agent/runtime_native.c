@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -82,6 +83,9 @@ static int native_start(const struct oak_runtime_env *env, struct oak_instance *
 		sigset_t none;
 		int dn = open("/dev/null", O_RDONLY), e;
 
+		/* nothing of the agent's (its MQTT socket: a crashed agent's
+		 * last will waits for its close) lives on in the instance */
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);

@@ -5,8 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
+#include <linux/close_range.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -45,6 +44,7 @@ int oak_exec(char *const argv[], bool capture_stdout, char *out, size_t outlen)
 		sigset_t none;
 		int dn = open("/dev/null", O_RDWR);
 
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC); /* the agent's fds stay its own */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(dn, 0);
@@ -95,109 +95,6 @@ void oak_net_macs(const struct oak_instance *in, uint8_t hm[6], uint8_t im[6])
 	im[0] = 0x02, im[1] = 0x0a;
 	for (int i = 0; i < 4; i++)
 		hm[2 + i] = im[2 + i] = (h >> (24 - 8 * i)) & 0xff;
-}
-
-static void mac_str(const uint8_t m[6], char *buf)
-{
-	sprintf(buf, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-}
-
-/* turn off tx checksum offload on eth0 inside the namespace */
-static int ns_tx_off(const char *netns)
-{
-	char path[128];
-	int st;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", netns);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		struct ethtool_value ev = {.cmd = ETHTOOL_STXCSUM, .data = 0};
-		struct ifreq ifr = {0};
-		int fd = open(path, O_RDONLY | O_CLOEXEC), s;
-
-		if (fd < 0 || setns(fd, CLONE_NEWNET))
-			_exit(1);
-		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "eth0");
-		ifr.ifr_data = (void *)&ev;
-		_exit(s >= 0 && ioctl(s, SIOCETHTOOL, &ifr) == 0 ? 0 : 1);
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
-#define RUN(...)                                                                                   \
-	do {                                                                                       \
-		char *const a_[] = {__VA_ARGS__, NULL};                                            \
-		if (oak_run(a_, e_, sizeof(e_))) {                                                 \
-			snprintf(err, errlen, "%s %s %s: %s", a_[0], a_[1], a_[2], e_);            \
-			goto fail;                                                                 \
-		}                                                                                  \
-	} while (0)
-
-int oak_net_create(const struct oak_instance *in, const char *gw, unsigned mtu, bool tx_offload,
-		   char *err, size_t errlen)
-{
-	char e_[256], hmac[18], imac[18], mtus[16], gw32[24], ip32[24];
-	char *ns = (char *)in->netns, *ve = (char *)in->veth;
-	uint8_t hm[6], im[6];
-
-	oak_net_macs(in, hm, im);
-	mac_str(hm, hmac);
-	mac_str(im, imac);
-	snprintf(mtus, sizeof(mtus), "%u", mtu);
-	snprintf(gw32, sizeof(gw32), "%s/32", gw);
-	snprintf(ip32, sizeof(ip32), "%s/32", in->ns_ip);
-
-	oak_net_destroy(in); /* leftovers of a crash between create and record */
-	RUN("ip", "netns", "add", ns);
-	RUN("ip", "link", "add", ve, "address", hmac, "type", "veth", "peer", "name", "eth0",
-	    "address", imac, "netns", ns);
-	RUN("ip", "addr", "add", gw32, "dev", ve);
-	RUN("ip", "link", "set", ve, "up");
-	RUN("ip", "route", "replace", ip32, "dev", ve);
-	RUN("ip", "-n", ns, "link", "set", "lo", "up");
-	RUN("ip", "-n", ns, "link", "set", "eth0", "mtu", mtus, "up");
-	RUN("ip", "-n", ns, "addr", "add", ip32, "dev", "eth0");
-	RUN("ip", "-n", ns, "route", "add", (char *)gw, "dev", "eth0", "scope", "link");
-	RUN("ip", "-n", ns, "route", "add", "default", "via", (char *)gw, "dev", "eth0");
-	if (!tx_offload && ns_tx_off(ns)) {
-		snprintf(err, errlen, "eth0 in %s: cannot turn off tx checksum offload", ns);
-		goto fail;
-	}
-	return 0;
-fail:
-	oak_net_destroy(in);
-	return -1;
-}
-
-bool oak_net_exists(const struct oak_instance *in)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/run/netns/%s", in->netns);
-	return access(path, F_OK) == 0 && if_nametoindex(in->veth) != 0;
-}
-
-void oak_net_destroy(const struct oak_instance *in)
-{
-	char path[128];
-
-	if (in->veth[0] && if_nametoindex(in->veth)) {
-		char *const a[] = {"ip", "link", "del", (char *)in->veth, NULL};
-
-		oak_run(a, NULL, 0);
-	}
-	snprintf(path, sizeof(path), "/run/netns/%s", in->netns);
-	if (in->netns[0] && access(path, F_OK) == 0) {
-		char *const a[] = {"ip", "netns", "del", (char *)in->netns, NULL};
-
-		oak_run(a, NULL, 0);
-	}
 }
 
 /* ---- cgroups ---- */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The node's system plumbing for instances: network namespaces and veths
- * (through iproute2's `ip`, run without a shell), cgroups (v1 controllers,
+ * (rtnetlink in this process, netlink.c), cgroups (v1 controllers,
  * v2 unified, or both on a hybrid host) and process helpers. */
 #ifndef OAK_AGENT_SYS_H
 #define OAK_AGENT_SYS_H

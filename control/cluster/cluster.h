@@ -94,6 +94,8 @@ struct ocl_service {
 	char (*interest)[OAK_ID_LEN];
 	size_t n_interest, cap_interest;
 	int64_t remote_asked_ms; /* remote: when the root was asked */
+	int64_t table_sent_ms;	 /* the table last went to the interested nodes */
+	bool table_due;		 /* changed since: goes out on a tick */
 };
 
 /* ------------------------------------------------------------ subnets */

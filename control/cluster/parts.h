@@ -37,6 +37,10 @@
 #define OAK_CLUSTER_VERSION "0.1.0"
 #define OCL_MAX_PENDING_Q   64 /* table queries waiting for the root */
 #define OCL_TICK_MS	    200
+/* a service's table goes to its nodes at once, then at most once per this
+ * while it keeps changing (a burst of deploys: one table per gap, not one
+ * per instance to every interested node) */
+#define OCL_TABLE_GAP_MS 200
 
 struct pending_query {
 	char node_id[OAK_ID_LEN];

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "parts.h"
 #include "place.h"
@@ -91,11 +92,13 @@ void ocl_place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 	size_t nc = 0, *idx = NULL, want = 0;
 	uint32_t placed;
 	char err[512], notes[1024], why[512];
+	struct timespec t0, t1;
 
 	for (size_t i = 0; i < s->n_inst; i++)
 		want += !s->inst[i].node_id[0] && ocl_state_live(s->inst[i].state);
 	if (!want)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (service_of(s, &svc, err, sizeof(err))) {
 		oak_log(WARN, "place %s: %s", s->job_name, err);
 		return;
@@ -117,6 +120,11 @@ void ocl_place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 	}
 	placed = ocl_place(&req, cands, nc, (uint32_t)want, (uint64_t)oak_mono_ms(), idx, why,
 			   sizeof(why));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* the decision's time (candidates and scheduler), for tools/bench/fleet.sh */
+	oak_log(INFO, "place %s: %u of %zu on %zu candidates in %lld us", s->job_name, placed, want,
+		nc,
+		(long long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	for (size_t i = 0, k = 0; i < s->n_inst; i++) {
 		struct ocl_instance *in = &s->inst[i];
 

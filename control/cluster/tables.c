@@ -28,12 +28,14 @@ void ocl_root_interest(struct ocl *o, struct ocl_service *s)
 	ocl_pub_root(o, OAK_T_TABLEQUERY_REQ, oak_msg_table_query_encode(&q), false);
 }
 
-/* the table to every interested node */
-void ocl_publish_table(struct ocl *o, struct ocl_service *s)
+/* the table to every interested node, now */
+static void table_send(struct ocl *o, struct ocl_service *s, int64_t now)
 {
 	struct oak_msg_service_table t;
 	char topic[OAK_TOPIC_LEN];
 
+	s->table_due = false;
+	s->table_sent_ms = now;
 	if (!ocl_interested_any(&o->c, s) ||
 	    oak_topic_job_updates(topic, sizeof(topic), s->job_name))
 		return;
@@ -43,6 +45,18 @@ void ocl_publish_table(struct ocl *o, struct ocl_service *s)
 	oak_log(DEBUG, "table %s: %zu instances to interested nodes", s->job_name, t.n_instances);
 	ocl_pub(o->nbus, topic, oak_msg_service_table_encode(&t), false);
 	oak_msg_service_table_free(&t);
+}
+
+/* s changed: its table goes out now, or on the tick that ends its gap */
+void ocl_publish_table(struct ocl *o, struct ocl_service *s)
+{
+	int64_t now = oak_mono_ms();
+
+	if (now - s->table_sent_ms < OCL_TABLE_GAP_MS) {
+		s->table_due = true;
+		return;
+	}
+	table_send(o, s, now);
 }
 
 static void answer(struct ocl *o, const char *node, struct ocl_service *s, const char *qip,
@@ -253,6 +267,12 @@ answer:
 /* table queries the root did not answer */
 void ocl_tables_tick(struct ocl *o, int64_t now)
 {
+	for (size_t i = 0; i < o->c.n_svcs; i++) {
+		struct ocl_service *s = o->c.svcs[i];
+
+		if (s->table_due && now - s->table_sent_ms >= OCL_TABLE_GAP_MS)
+			table_send(o, s, now);
+	}
 	for (size_t i = 0; i < OCL_MAX_PENDING_Q; i++)
 		if (o->pq[i].at_ms && now - o->pq[i].at_ms > 2000) {
 			answer(o, o->pq[i].node_id, NULL, o->pq[i].ip, o->pq[i].job_name);

@@ -43,9 +43,16 @@ int root_addr_claim_ip(struct root_store *s, const char *ip, const char *owner)
 	return root_store_claim(s, "ip", ip, owner);
 }
 
+/* Next fit: the search starts after the address handed out last (in this
+ * process), so the k-th allocation does not query the k-1 taken before it
+ * (10,000 instances cost 50 million claim lookups lowest-first); freed
+ * addresses come back once the search wraps. */
 int root_addr_alloc_ip(struct root_store *s, const char *owner, char out[16])
 {
-	for (uint32_t h = 1; h < 0x10000u; h++) {
+	static uint32_t next = 1;
+
+	for (uint32_t i = 0; i < 0xffffu; i++) {
+		uint32_t h = 1 + (next - 1 + i) % 0xffffu; /* 1 .. 0xffff */
 		char ip[16];
 		int rc;
 
@@ -60,6 +67,7 @@ int root_addr_alloc_ip(struct root_store *s, const char *owner, char out[16])
 		if (root_store_claim(s, "ip", ip, owner))
 			return -1;
 		memcpy(out, ip, 16);
+		next = h + 1;
 		return 0;
 	}
 	oak_log(ERROR, "address plan: 10.30.0.0/16 is full");

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "addresses.h"
 #include "orch_int.h"
@@ -138,6 +139,8 @@ static void reconcile_doc(struct root_orch *o, json_t *doc)
 	bool changed = false;
 	json_t *old_list;
 	char err[512];
+	struct timespec t0, t1;
+	size_t deploys = 0;
 
 	if (!cands)
 		return;
@@ -146,11 +149,22 @@ static void reconcile_doc(struct root_orch *o, json_t *doc)
 	old_list = json_deep_copy(json_object_get(doc, "instance_list"));
 	if (root_store_begin(o->store))
 		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (root_reconcile(doc, &c, &acts, &changed, err, sizeof(err))) {
 		root_store_rollback(o->store);
 		oak_log(WARN, "service %s: %s", sid, err);
 		goto out;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (size_t i = 0; i < acts.n; i++)
+		deploys += acts.v[i].kind == ROOT_ACT_DEPLOY;
+	/* the decision's time (reconcile and placement, not the store), for
+	 * tools/bench/fleet.sh */
+	if (deploys)
+		oak_log(INFO, "service %s: %zu placed on %zu clusters in %lld us", sid, deploys,
+			o->n_cl,
+			(long long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+				    (t1.tv_nsec - t0.tv_nsec) / 1000));
 	if (changed && root_store_put(o->store, "services", sid, doc)) {
 		root_store_rollback(o->store);
 		goto out;
@@ -317,6 +331,7 @@ static int64_t tick(struct oak_loop *l, void *arg)
 
 	(void)l;
 	root_clusters_tick(o);
+	root_tables_tick(o);
 	if (now - o->last_sweep_mono >= SWEEP_MS) {
 		o->last_sweep_mono = now;
 		root_orch_sweep(o, NULL);
@@ -396,6 +411,7 @@ void root_orch_free(struct root_orch *o)
 		json_decref(o->cl[i].interests);
 	free(o->cl);
 	json_decref(o->usage);
+	free(o->tsent);
 	free(o);
 }
 

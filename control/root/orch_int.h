@@ -52,6 +52,13 @@ struct root_cluster {
 	json_t *interests; /* job names whose tables it wants (stored with it) */
 };
 
+/* when a service's table last went to the clusters; due: changed since */
+struct root_table_sent {
+	char job[OAK_JOB_NAME_LEN];
+	int64_t at_ms; /* monotonic */
+	bool due;
+};
+
 struct root_orch {
 	struct root_store *store;
 	struct oak_bus *bus;
@@ -64,6 +71,8 @@ struct root_orch {
 	long timer;
 	uint64_t seq;
 	json_t *usage; /* "<job>/<n>" -> the last usage report (usage.c) */
+	struct root_table_sent *tsent;
+	size_t n_tsent, cap_tsent;
 };
 
 struct root_cluster *root_cluster_find(struct root_orch *o, const char *id);
@@ -151,7 +160,11 @@ void root_req_from_service(const struct oak_service *svc, struct root_req *r, ch
  * address is known. Free with oak_msg_service_table_free. */
 int root_table_build(json_t *doc, const char *query_ip, struct oak_msg_service_table *t);
 /* To every cluster that holds an interest in doc's service. */
+/* the table to the interested clusters: at once, then at most once per
+ * ROOT_TABLE_GAP_MS while it keeps changing (root_tables_tick sends it) */
+#define ROOT_TABLE_GAP_MS 200
 void root_tables_push(struct root_orch *o, json_t *doc);
+void root_tables_tick(struct root_orch *o);
 void root_on_tablequery(struct oak_bus *bus, const char *topic, const void *p, size_t len,
 			void *arg);
 void root_on_interest_remove(struct oak_bus *bus, const char *topic, const void *p, size_t len,

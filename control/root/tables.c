@@ -6,11 +6,13 @@
  * every change of the service's running instances
  * (clusters/<cid>/jobs/updates_available) until the cluster drops it
  * (clusters/<cid>/net/interest/remove). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "orch_int.h"
+#include "oak/daemon.h"
 #include "oak/log.h"
 
 int root_table_build(json_t *doc, const char *query_ip, struct oak_msg_service_table *t)
@@ -61,7 +63,30 @@ static bool interested(const struct root_cluster *c, const char *job)
 	return false;
 }
 
-void root_tables_push(struct root_orch *o, json_t *doc)
+static struct root_table_sent *sent_of(struct root_orch *o, const char *job)
+{
+	struct root_table_sent *v;
+
+	for (size_t i = 0; i < o->n_tsent; i++)
+		if (!strcmp(o->tsent[i].job, job))
+			return &o->tsent[i];
+	if (o->n_tsent == o->cap_tsent) {
+		size_t cap = o->cap_tsent ? 2 * o->cap_tsent : 16;
+
+		v = realloc(o->tsent, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		o->tsent = v;
+		o->cap_tsent = cap;
+	}
+	v = &o->tsent[o->n_tsent++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->job, sizeof(v->job), "%s", job);
+	v->at_ms = INT64_MIN / 2;
+	return v;
+}
+
+static void tables_send(struct root_orch *o, json_t *doc)
 {
 	const char *job = root_str(doc, "job_name");
 	struct oak_msg_service_table t;
@@ -80,6 +105,44 @@ void root_tables_push(struct root_orch *o, json_t *doc)
 	}
 	if (built)
 		oak_msg_service_table_free(&t);
+}
+
+void root_tables_push(struct root_orch *o, json_t *doc)
+{
+	struct root_table_sent *s = sent_of(o, root_str(doc, "job_name"));
+	int64_t now = oak_mono_ms();
+
+	if (s && now - s->at_ms < ROOT_TABLE_GAP_MS) {
+		s->due = true;
+		return;
+	}
+	if (s) {
+		s->at_ms = now;
+		s->due = false;
+	}
+	tables_send(o, doc);
+}
+
+/* the tables that changed within their gap, from the store */
+void root_tables_tick(struct root_orch *o)
+{
+	int64_t now = oak_mono_ms();
+
+	for (size_t i = 0; i < o->n_tsent; i++) {
+		struct root_table_sent *s = &o->tsent[i];
+		json_t *all = NULL, *doc;
+
+		if (!s->due || now - s->at_ms < ROOT_TABLE_GAP_MS)
+			continue;
+		s->due = false;
+		s->at_ms = now;
+		if (root_store_list(o->store, "services", "job_name", s->job, &all))
+			continue;
+		doc = json_array_get(all, 0);
+		if (doc)
+			tables_send(o, doc);
+		json_decref(all);
+	}
 }
 
 /* the service a query names: by job name, else by any of its addresses
