@@ -57,6 +57,8 @@ static const struct oak_cfg_key keys[] = {
     {"containerd_address", OAK_CFG_STR, "/run/containerd/containerd.sock",
      "containerd's socket, for the container runtime"},
     {"containerd_namespace", OAK_CFG_STR, "oak", "containerd namespace of oak's containers"},
+    {"metrics_listen", OAK_CFG_STR, "127.0.0.1:9464",
+     "address:port of the Prometheus /metrics endpoint (off: none)"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
@@ -214,7 +216,7 @@ int main(int argc, char **argv)
 	snprintf(will.boot_id, sizeof(will.boot_id), "%.39s", n->boot_id);
 	will_payload = oak_msg_status_encode(&will);
 	oak_topic_node(will_topic, sizeof(will_topic), n->id, OAK_T_STATUS);
-	if (connect_bus(n, will_topic, will_payload))
+	if (connect_bus(n, will_topic, will_payload) || node_metrics_start(n))
 		return 1;
 	interests_restore(n);
 	adopt_records(n);
@@ -231,6 +233,7 @@ int main(int argc, char **argv)
 		publish_node(n, OAK_T_STATUS, oak_msg_status_encode(&will), true);
 		oak_bus_flush(&n->bus, 1, 500);
 	}
+	node_metrics_stop(n);
 	oak_bus_free(n->bus);
 	free(will_payload);
 	if (n->dp)
