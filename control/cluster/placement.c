@@ -90,6 +90,7 @@ void ocl_place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 	struct ocl_cand *cands = NULL;
 	size_t nc = 0, *idx = NULL, want = 0;
 	uint32_t placed;
+	int64_t t0;
 	char err[512], notes[1024], why[512];
 
 	for (size_t i = 0; i < s->n_inst; i++)
@@ -115,8 +116,10 @@ void ocl_place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 			continue;
 		ocl_cand_from_node(n, s, &cands[nc++]);
 	}
+	t0 = oak_mono_ns();
 	placed = ocl_place(&req, cands, nc, (uint32_t)want, (uint64_t)oak_mono_ms(), idx, why,
 			   sizeof(why));
+	ocl_metrics_placement((double)(oak_mono_ns() - t0) / 1e9, placed, (uint32_t)want - placed);
 	for (size_t i = 0, k = 0; i < s->n_inst; i++) {
 		struct ocl_instance *in = &s->inst[i];
 
