@@ -14,8 +14,7 @@
 #include "oak/log.h"
 
 const double oak_metrics_seconds_buckets[] = {
-    1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3,
-    5e-3, 1e-2, 2.5e-2, 5e-2, 0.1,    0.25, 0.5,  1,      2.5,  5,    10,
+    1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5, 1, 5, 10,
 };
 const size_t oak_metrics_seconds_buckets_n =
     sizeof(oak_metrics_seconds_buckets) / sizeof(oak_metrics_seconds_buckets[0]);

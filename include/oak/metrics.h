@@ -53,7 +53,7 @@ struct oak_metric *oak_metrics_histogram(struct oak_metrics *m, const char *name
 					 const char *help, const char *labels,
 					 const double *bounds, size_t n_bounds);
 
-/* Buckets in seconds from 1 µs to 10 s (1, 2.5, 5 per decade). */
+/* Buckets in seconds from 1 µs to 10 s (1 and 5 per decade). */
 extern const double oak_metrics_seconds_buckets[];
 extern const size_t oak_metrics_seconds_buckets_n;
 
