@@ -217,8 +217,10 @@ void ocl_heartbeat_recv(struct ocl *o)
 		}
 		if (!n->last_hb_ms && n->state == OCL_NODE_ACTIVE)
 			oak_log(INFO, "node %s: heartbeats arrive, liveness from them", n->id);
-		ocl_metrics_heartbeat(n->last_hb_ms && hb.seq - n->hb_seq - 1 < 3600
-					  ? hb.seq - n->hb_seq - 1 : 0);
+		if (n->state == OCL_NODE_ACTIVE) /* gaps in the sequence: heartbeats lost */
+			ocl_metrics_heartbeat(n->last_hb_ms && hb.seq - n->hb_seq - 1 < 3600
+						  ? hb.seq - n->hb_seq - 1
+						  : 0);
 		ocl_node_heartbeat(n, now, hb.seq);
 	}
 }
