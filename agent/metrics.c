@@ -24,7 +24,7 @@ static const char *const counted_maps[] = {
     OAK_MAP_CT,	 OAK_MAP_PORT,	  OAK_MAP_MISS,
 };
 
-#define MAP_KEY_MAX 64		/* bytes; every oak key is smaller */
+#define MAP_KEY_MAX  64		/* bytes; every oak key is smaller */
 #define MAP_WALK_MAX (1u << 20) /* keys walked per map and scrape at most */
 
 static struct {

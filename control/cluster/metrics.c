@@ -73,27 +73,27 @@ int ocl_metrics_start(struct ocl *o, struct oak_loop *l)
 	cm.placements = oak_metrics_counter(
 	    cm.m, "oak_placements_total",
 	    "Instances the scheduler placed on a node, or found no node for", "result");
-	cm.place_s = oak_metrics_histogram(
-	    cm.m, "oak_placement_duration_seconds",
-	    "Time the scheduler took for one placement round of a service", NULL,
-	    oak_metrics_seconds_buckets, oak_metrics_seconds_buckets_n);
+	cm.place_s =
+	    oak_metrics_histogram(cm.m, "oak_placement_duration_seconds",
+				  "Time the scheduler took for one placement round of a service",
+				  NULL, oak_metrics_seconds_buckets, oak_metrics_seconds_buckets_n);
 	cm.lost = oak_metrics_counter(cm.m, "oak_nodes_lost_total",
 				      "Nodes declared lost: heartbeats stopped (node_timeout), "
 				      "or offline (last will, clean stop)",
 				      "reason");
 	cm.hb = oak_metrics_counter(cm.m, "oak_heartbeats_received_total",
 				    "UDP heartbeats received from known nodes", NULL);
-	cm.hb_missed = oak_metrics_counter(cm.m, "oak_heartbeats_missed_total",
-					   "Heartbeats that never arrived (gaps in their sequence)",
-					   NULL);
+	cm.hb_missed =
+	    oak_metrics_counter(cm.m, "oak_heartbeats_missed_total",
+				"Heartbeats that never arrived (gaps in their sequence)", NULL);
 	cm.instances = oak_metrics_gauge(cm.m, "oak_instances",
 					 "Instances of this cluster's services by state", "state");
-	cm.nodes = oak_metrics_gauge(cm.m, "oak_nodes", "Nodes known to the cluster by state",
-				     "state");
-	cm.services = oak_metrics_gauge(cm.m, "oak_services",
-					"Services this cluster was given to run", NULL);
-	if (!cm.placements || !cm.place_s || !cm.lost || !cm.hb || !cm.hb_missed ||
-	    !cm.instances || !cm.nodes || !cm.services || oak_metrics_on_collect(cm.m, collect, o) ||
+	cm.nodes =
+	    oak_metrics_gauge(cm.m, "oak_nodes", "Nodes known to the cluster by state", "state");
+	cm.services =
+	    oak_metrics_gauge(cm.m, "oak_services", "Services this cluster was given to run", NULL);
+	if (!cm.placements || !cm.place_s || !cm.lost || !cm.hb || !cm.hb_missed || !cm.instances ||
+	    !cm.nodes || !cm.services || oak_metrics_on_collect(cm.m, collect, o) ||
 	    oak_metrics_process(cm.m, "oak-cluster") || oak_bus_metrics(o->nbus, cm.m, "cluster") ||
 	    oak_bus_metrics(o->rbus, cm.m, "root")) {
 		oak_log(ERROR, "metrics: cannot register");

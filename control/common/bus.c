@@ -32,9 +32,6 @@ struct oak_bus {
 	bool closing;
 	unsigned attempts;  /* failed attempts since last success */
 	unsigned connects;  /* successful connects */
-	unsigned long long received, sent, send_failed; /* messages, for the metrics */
-	char *metrics_name;
-	struct oak_metric *m_connected, *m_reconnects, *m_received, *m_sent, *m_failed;
 	long long next_try; /* monotonic ms of next attempt when disconnected */
 
 	struct bus_sub *subs;
@@ -43,6 +40,11 @@ struct oak_bus {
 
 	oak_bus_state_cb state_cb;
 	void *state_arg;
+
+	/* messages, for the metrics (oak_bus_metrics) */
+	unsigned long long received, sent, send_failed;
+	char *metrics_name;
+	struct oak_metric *m_connected, *m_reconnects, *m_received, *m_sent, *m_failed;
 };
 
 static int lib_refs;
@@ -492,10 +494,10 @@ int oak_bus_metrics(struct oak_bus *bus, struct oak_metrics *m, const char *name
 {
 	free(bus->metrics_name);
 	bus->metrics_name = strdup(name);
-	bus->m_connected = oak_metrics_gauge(m, "oak_mqtt_connected",
-					     "Whether the MQTT bus is connected to its broker", "bus");
-	bus->m_reconnects = oak_metrics_counter(
-	    m, "oak_mqtt_reconnects_total", "Connections to the broker after the first", "bus");
+	bus->m_connected = oak_metrics_gauge(
+	    m, "oak_mqtt_connected", "Whether the MQTT bus is connected to its broker", "bus");
+	bus->m_reconnects = oak_metrics_counter(m, "oak_mqtt_reconnects_total",
+						"Connections to the broker after the first", "bus");
 	bus->m_received = oak_metrics_counter(m, "oak_mqtt_messages_received_total",
 					      "MQTT messages received", "bus");
 	bus->m_sent = oak_metrics_counter(m, "oak_mqtt_messages_sent_total",

@@ -20,8 +20,8 @@ const size_t oak_metrics_seconds_buckets_n =
     sizeof(oak_metrics_seconds_buckets) / sizeof(oak_metrics_seconds_buckets[0]);
 
 struct series {
-	char **lv;	   /* label values, one per label name */
-	double value;	   /* counter, gauge; a histogram's sum */
+	char **lv;		     /* label values, one per label name */
+	double value;		     /* counter, gauge; a histogram's sum */
 	unsigned long long *buckets; /* histogram: n_bounds + 1 (the last +Inf) */
 	unsigned long long count;
 };
@@ -234,9 +234,8 @@ struct oak_metric *oak_metrics_gauge(struct oak_metrics *m, const char *name, co
 	return family_new(m, OAK_METRIC_GAUGE, name, help, labels, NULL, 0);
 }
 
-struct oak_metric *oak_metrics_histogram(struct oak_metrics *m, const char *name,
-					 const char *help, const char *labels,
-					 const double *bounds, size_t n_bounds)
+struct oak_metric *oak_metrics_histogram(struct oak_metrics *m, const char *name, const char *help,
+					 const char *labels, const double *bounds, size_t n_bounds)
 {
 	if (name && (ends_with(name, "_bucket") || ends_with(name, "_sum") ||
 		     ends_with(name, "_count") || ends_with(name, "_total"))) {

@@ -51,8 +51,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 static enum MHD_Result plain(struct MHD_Connection *c, unsigned status, const char *text)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								  MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
 	enum MHD_Result rc;
 
 	if (!r)
@@ -179,8 +179,7 @@ struct oak_metrics_http *oak_metrics_http_new(struct oak_loop *loop, struct oak_
 	const union MHD_DaemonInfo *di;
 
 	if (parse_listen(listen, &ss, &flags)) {
-		snprintf(err, errlen, "'%s' is not ADDRESS:PORT ([ADDRESS]:PORT for IPv6)",
-			 listen);
+		snprintf(err, errlen, "'%s' is not ADDRESS:PORT ([ADDRESS]:PORT for IPv6)", listen);
 		return NULL;
 	}
 	h = calloc(1, sizeof(*h));
@@ -257,8 +256,7 @@ int oak_metrics_http_from_config(struct oak_loop *loop, struct oak_metrics *m,
 		oak_log(ERROR, "%s: %s", key, err);
 		return -1;
 	}
-	oak_log(WARN, "%s: %s; metrics off (set %s to another address, or to off)", key, err,
-		key);
+	oak_log(WARN, "%s: %s; metrics off (set %s to another address, or to off)", key, err, key);
 	return 0;
 }
 
@@ -306,8 +304,7 @@ int oak_metrics_process(struct oak_metrics *m, const char *daemon)
 				  "Start time of the process since the Unix epoch", NULL);
 	p.cpu = oak_metrics_counter(m, "process_cpu_seconds_total",
 				    "User and system CPU time spent", NULL);
-	p.rss = oak_metrics_gauge(m, "process_resident_memory_bytes", "Resident memory size",
-				  NULL);
+	p.rss = oak_metrics_gauge(m, "process_resident_memory_bytes", "Resident memory size", NULL);
 	p.fds = oak_metrics_gauge(m, "process_open_fds", "Open file descriptors", NULL);
 	if (!info || !start || !p.cpu || !p.rss || !p.fds)
 		return -1;

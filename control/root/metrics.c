@@ -76,9 +76,8 @@ struct oak_metrics *root_metrics_new(struct root_store *store, struct root_orch 
 	rm.instances = oak_metrics_gauge(m, "oak_instances",
 					 "Service instances by status (the root's view)", "state");
 	rm.services = oak_metrics_gauge(m, "oak_services", "Services in the store", NULL);
-	rm.clusters = oak_metrics_gauge(m, "oak_clusters",
-					"Registered clusters: active, or lost (silent or offline)",
-					"state");
+	rm.clusters = oak_metrics_gauge(
+	    m, "oak_clusters", "Registered clusters: active, or lost (silent or offline)", "state");
 	if (!rm.instances || !rm.services || !rm.clusters || rest_metrics_register(m) ||
 	    root_place_metrics_register(m) || oak_metrics_on_collect(m, collect, &rm) ||
 	    oak_metrics_process(m, "oak-root") || oak_bus_metrics(bus, m, "root")) {

@@ -174,9 +174,9 @@ int root_place_metrics_register(struct oak_metrics *m)
 	m_placements = oak_metrics_counter(
 	    m, "oak_placements_total", "Instances the root placed in a cluster, or found none for",
 	    "result");
-	m_place_s = oak_metrics_histogram(m, "oak_placement_duration_seconds",
-					  "Time the root scheduler took for one instance", NULL,
-					  oak_metrics_seconds_buckets, oak_metrics_seconds_buckets_n);
+	m_place_s = oak_metrics_histogram(
+	    m, "oak_placement_duration_seconds", "Time the root scheduler took for one instance",
+	    NULL, oak_metrics_seconds_buckets, oak_metrics_seconds_buckets_n);
 	if (!m_placements || !m_place_s)
 		return -1;
 	oak_metric_add(m_placements, OAK_LV("placed"), 0);

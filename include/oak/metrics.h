@@ -49,9 +49,8 @@ struct oak_metric *oak_metrics_counter(struct oak_metrics *m, const char *name, 
 struct oak_metric *oak_metrics_gauge(struct oak_metrics *m, const char *name, const char *help,
 				     const char *labels);
 /* bounds: the buckets' upper bounds, ascending (+Inf is added). */
-struct oak_metric *oak_metrics_histogram(struct oak_metrics *m, const char *name,
-					 const char *help, const char *labels,
-					 const double *bounds, size_t n_bounds);
+struct oak_metric *oak_metrics_histogram(struct oak_metrics *m, const char *name, const char *help,
+					 const char *labels, const double *bounds, size_t n_bounds);
 
 /* Buckets in seconds from 1 µs to 10 s (1 and 5 per decade). */
 extern const double oak_metrics_seconds_buckets[];

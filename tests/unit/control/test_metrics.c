@@ -41,13 +41,14 @@ static void counter_and_gauge(void **state)
 	oak_metric_add(c, OAK_LV("/api/application", "200"), -5); /* a counter never falls */
 	oak_metric_set(g, NULL, 2.5);
 	t = render(m);
-	assert_string_equal(t, "# HELP oak_http_requests_total REST requests by route\n"
-			       "# TYPE oak_http_requests_total counter\n"
-			       "oak_http_requests_total{route=\"/api/application\",status=\"200\"} 2\n"
-			       "oak_http_requests_total{route=\"/api/service/:sid\",status=\"404\"} 3\n"
-			       "# HELP oak_nodes Nodes\n"
-			       "# TYPE oak_nodes gauge\n"
-			       "oak_nodes 2.5\n");
+	assert_string_equal(
+	    t, "# HELP oak_http_requests_total REST requests by route\n"
+	       "# TYPE oak_http_requests_total counter\n"
+	       "oak_http_requests_total{route=\"/api/application\",status=\"200\"} 2\n"
+	       "oak_http_requests_total{route=\"/api/service/:sid\",status=\"404\"} 3\n"
+	       "# HELP oak_nodes Nodes\n"
+	       "# TYPE oak_nodes gauge\n"
+	       "oak_nodes 2.5\n");
 	assert_true(oak_metric_value(c, OAK_LV("/api/application", "200")) == 2);
 	assert_true(oak_metric_value(c, OAK_LV("/nope", "200")) == 0);
 	free(t);
@@ -229,9 +230,9 @@ static int print_sample(void)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(counter_and_gauge),   cmocka_unit_test(unlabelled_start_at_zero),
+	    cmocka_unit_test(counter_and_gauge),    cmocka_unit_test(unlabelled_start_at_zero),
 	    cmocka_unit_test(histogram_cumulative), cmocka_unit_test(escaping_and_values),
-	    cmocka_unit_test(bad_names_refused),   cmocka_unit_test(collectors_and_clear),
+	    cmocka_unit_test(bad_names_refused),    cmocka_unit_test(collectors_and_clear),
 	};
 
 	if (argc > 1 && !strcmp(argv[1], "--sample"))
