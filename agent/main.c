@@ -62,6 +62,8 @@ static const struct oak_cfg_key keys[] = {
     {"sim", OAK_CFG_BOOL, "false",
      "simulate: run no process and make no namespace, cgroup or BPF program; every "
      "control-plane step is the real one (scale tests; uplink not needed)"},
+    {"metrics_listen", OAK_CFG_STR, "127.0.0.1:9464",
+     "address:port of the Prometheus /metrics endpoint (off: none)"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
@@ -223,7 +225,7 @@ int main(int argc, char **argv)
 	snprintf(will.boot_id, sizeof(will.boot_id), "%.39s", n->boot_id);
 	will_payload = oak_msg_status_encode(&will);
 	oak_topic_node(will_topic, sizeof(will_topic), n->id, OAK_T_STATUS);
-	if (connect_bus(n, will_topic, will_payload))
+	if (connect_bus(n, will_topic, will_payload) || node_metrics_start(n))
 		return 1;
 	interests_restore(n);
 	adopt_records(n);
@@ -240,6 +242,7 @@ int main(int argc, char **argv)
 		publish_node(n, OAK_T_STATUS, oak_msg_status_encode(&will), true);
 		oak_bus_flush(&n->bus, 1, 500);
 	}
+	node_metrics_stop(n);
 	oak_bus_free(n->bus);
 	free(will_payload);
 	if (n->dp)

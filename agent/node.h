@@ -11,6 +11,7 @@
  *   latency.c    peer probes -> the latencies of closest IPs
  *   uplink.c     the node's datapath on its uplink
  *   subnet.c     the node's instance subnet
+ *   metrics.c    Prometheus metrics on metrics_listen
  */
 #ifndef OAK_AGENT_NODE_H
 #define OAK_AGENT_NODE_H
@@ -183,5 +184,9 @@ int setup_datapath(struct oak_node *n);
 int set_subnet(struct oak_node *n, const char *cidr);
 int subnet_init(struct oak_node *n);
 void on_subnet(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
+
+/* metrics.c: after the bus exists; stop before the bus and datapath go */
+int node_metrics_start(struct oak_node *n);
+void node_metrics_stop(struct oak_node *n);
 
 #endif

@@ -13,7 +13,9 @@ pkgs=(
 	libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libssl-dev openssl libcrypt-dev
 	# tests and benchmarks
 	libcmocka-dev libclang-rt-14-dev iproute2 iputils-ping ethtool iperf3
-	sockperf iptables netcat-openbsd kmod procps python3 python3-yaml util-linux bc zsh wrk
+	sockperf iptables netcat-openbsd kmod procps python3 python3-yaml util-linux bc zsh wrk curl
+	# promtool and the Prometheus server of the metrics tests
+	prometheus
 	# the container runtime and its offline test image
 	containerd runc busybox-static
 	# the vm tests: qemu (TCG), and what virtme-ng needs (see virtme_ng below)

@@ -55,6 +55,8 @@ static const struct oak_cfg_key keys[] = {
     {"location_set", OAK_CFG_BOOL, "false", "report latitude/longitude"},
     {"radius_km", OAK_CFG_DOUBLE, "0", "radius around the location its nodes cover"},
     {"state_dir", OAK_CFG_STR, NULL, "durable state (default /var/lib/oak/cluster-<id>)"},
+    {"metrics_listen", OAK_CFG_STR, "127.0.0.1:9465",
+     "address:port of the Prometheus /metrics endpoint (off: none)"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
@@ -287,7 +289,7 @@ int main(int argc, char **argv)
 	will.online = false;
 	snprintf(will.boot_id, sizeof(will.boot_id), "%.*s", (int)sizeof(will.boot_id) - 1,
 		 o->boot_id);
-	if (buses_new(o, &will, &w) || !(l = loop_new(o)))
+	if (buses_new(o, &will, &w) || !(l = loop_new(o)) || ocl_metrics_start(o, l))
 		return 1;
 
 	rc = oak_loop_run(l);
@@ -299,6 +301,7 @@ int main(int argc, char **argv)
 	if (oak_bus_state(o->rbus) == OAK_BUS_CONNECTED)
 		ocl_pub_root(o, OAK_T_STATUS, oak_msg_status_encode(&will), true);
 	oak_bus_flush((struct oak_bus *[]){o->nbus, o->rbus}, 2, 500);
+	ocl_metrics_stop();
 	oak_loop_free(l);
 	oak_bus_free(o->nbus);
 	oak_bus_free(o->rbus);

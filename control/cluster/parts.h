@@ -14,6 +14,7 @@
  *   root_link.c  the root: hello, status, aggregates, instance states up;
  *                deploy, undeploy, scale down
  *   persist.c    <state_dir>/state.json
+ *   metrics.c    Prometheus metrics on metrics_listen
  *
  * Durable: state.json keeps the services it was given, the placements, the
  * node subnets and the nodes it knew, so that a restart neither redeploys
@@ -139,5 +140,14 @@ void ocl_on_root_subnet(struct oak_bus *bus, const char *topic, const void *p, s
 /* persist.c */
 void ocl_state_save(struct ocl *o);
 void ocl_state_load(struct ocl *o);
+
+/* metrics.c: start once the buses exist, stop before they go; the hooks
+ * do nothing while metrics are off */
+struct oak_loop;
+int ocl_metrics_start(struct ocl *o, struct oak_loop *l);
+void ocl_metrics_stop(void);
+void ocl_metrics_placement(double seconds, uint32_t placed, uint32_t unplaced);
+void ocl_metrics_node_lost(const char *why);
+void ocl_metrics_heartbeat(uint32_t missed);
 
 #endif

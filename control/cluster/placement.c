@@ -91,14 +91,14 @@ void ocl_place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 	struct ocl_cand *cands = NULL;
 	size_t nc = 0, *idx = NULL, want = 0;
 	uint32_t placed;
+	int64_t t_start, t_sched, t_end;
 	char err[512], notes[1024], why[512];
-	struct timespec t0, t1;
 
 	for (size_t i = 0; i < s->n_inst; i++)
 		want += !s->inst[i].node_id[0] && ocl_state_live(s->inst[i].state);
 	if (!want)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t_start = oak_mono_ns();
 	if (service_of(s, &svc, err, sizeof(err))) {
 		oak_log(WARN, "place %s: %s", s->job_name, err);
 		return;
@@ -118,13 +118,14 @@ void ocl_place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 			continue;
 		ocl_cand_from_node(n, s, &cands[nc++]);
 	}
+	t_sched = oak_mono_ns();
 	placed = ocl_place(&req, cands, nc, (uint32_t)want, (uint64_t)oak_mono_ms(), idx, why,
 			   sizeof(why));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	t_end = oak_mono_ns();
 	/* the decision's time (candidates and scheduler), for tools/bench/fleet.sh */
 	oak_log(INFO, "place %s: %u of %zu on %zu candidates in %lld us", s->job_name, placed, want,
-		nc,
-		(long long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+		nc, (long long)((t_end - t_start) / 1000));
+	ocl_metrics_placement((double)(t_end - t_sched) / 1e9, placed, (uint32_t)want - placed);
 	for (size_t i = 0, k = 0; i < s->n_inst; i++) {
 		struct ocl_instance *in = &s->inst[i];
 

@@ -41,6 +41,7 @@ void ocl_node_lost(struct ocl *o, struct ocl_node *n, const char *why)
 	n->state = OCL_NODE_LOST;
 	o->dirty = true;
 	oak_log(WARN, "node %s lost (%s)", n->id, why);
+	ocl_metrics_node_lost(why);
 	snprintf(reason, sizeof(reason), "node %s lost: %s", n->id, why);
 	ocl_interest_drop_node(&o->c, n->id);
 	for (size_t i = 0; i < o->c.n_svcs; i++) {
@@ -229,6 +230,10 @@ void ocl_heartbeat_recv(struct ocl *o)
 		}
 		if (!n->last_hb_ms && n->state == OCL_NODE_ACTIVE)
 			oak_log(INFO, "node %s: heartbeats arrive, liveness from them", n->id);
+		if (n->state == OCL_NODE_ACTIVE) /* gaps in the sequence: heartbeats lost */
+			ocl_metrics_heartbeat(n->last_hb_ms && hb.seq - n->hb_seq - 1 < 3600
+						  ? hb.seq - n->hb_seq - 1
+						  : 0);
 		ocl_node_heartbeat(n, now, hb.seq);
 	}
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "oak/log.h"
+#include "oak/metrics.h"
 
 struct bus_sub {
 	char *filter;
@@ -39,6 +40,11 @@ struct oak_bus {
 
 	oak_bus_state_cb state_cb;
 	void *state_arg;
+
+	/* messages, for the metrics (oak_bus_metrics) */
+	unsigned long long received, sent, send_failed;
+	char *metrics_name;
+	struct oak_metric *m_connected, *m_reconnects, *m_received, *m_sent, *m_failed;
 };
 
 static int lib_refs;
@@ -177,6 +183,7 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 	size_t n = bus->n_subs;
 
 	(void)mosq;
+	bus->received++;
 	bus->dispatching++;
 	for (size_t i = 0; i < n && i < bus->n_subs; i++) {
 		bool match = false;
@@ -289,6 +296,7 @@ void oak_bus_free(struct oak_bus *bus)
 	free(bus->subs);
 	free(bus->host);
 	free(bus->client_id);
+	free(bus->metrics_name);
 	free(bus);
 }
 
@@ -364,10 +372,12 @@ int oak_bus_publish(struct oak_bus *bus, const char *topic, const void *payload,
 		return -1;
 	rc = mosquitto_publish(bus->mosq, NULL, topic, (int)len, payload, 1, retain);
 	if (rc != MOSQ_ERR_SUCCESS) {
+		bus->send_failed++;
 		oak_log(DEBUG, "bus %s: publish %s: %s", bus->client_id, topic,
 			mosquitto_strerror(rc));
 		return -1;
 	}
+	bus->sent++;
 	return 0;
 }
 
@@ -465,4 +475,37 @@ enum oak_bus_state oak_bus_state(const struct oak_bus *bus)
 unsigned oak_bus_connects(const struct oak_bus *bus)
 {
 	return bus->connects;
+}
+
+static void collect(struct oak_metrics *m, void *arg)
+{
+	struct oak_bus *bus = arg;
+	const char *const *lv = OAK_LV(bus->metrics_name);
+
+	(void)m;
+	oak_metric_set(bus->m_connected, lv, bus->state == OAK_BUS_CONNECTED);
+	oak_metric_set(bus->m_reconnects, lv, bus->connects ? bus->connects - 1 : 0);
+	oak_metric_set(bus->m_received, lv, (double)bus->received);
+	oak_metric_set(bus->m_sent, lv, (double)bus->sent);
+	oak_metric_set(bus->m_failed, lv, (double)bus->send_failed);
+}
+
+int oak_bus_metrics(struct oak_bus *bus, struct oak_metrics *m, const char *name)
+{
+	free(bus->metrics_name);
+	bus->metrics_name = strdup(name);
+	bus->m_connected = oak_metrics_gauge(
+	    m, "oak_mqtt_connected", "Whether the MQTT bus is connected to its broker", "bus");
+	bus->m_reconnects = oak_metrics_counter(m, "oak_mqtt_reconnects_total",
+						"Connections to the broker after the first", "bus");
+	bus->m_received = oak_metrics_counter(m, "oak_mqtt_messages_received_total",
+					      "MQTT messages received", "bus");
+	bus->m_sent = oak_metrics_counter(m, "oak_mqtt_messages_sent_total",
+					  "MQTT messages queued for sending (QoS 1)", "bus");
+	bus->m_failed = oak_metrics_counter(m, "oak_mqtt_publish_failures_total",
+					    "MQTT messages that could not be queued", "bus");
+	if (!bus->metrics_name || !bus->m_connected || !bus->m_reconnects || !bus->m_received ||
+	    !bus->m_sent || !bus->m_failed)
+		return -1;
+	return oak_metrics_on_collect(m, collect, bus);
 }

@@ -17,6 +17,7 @@
 
 #include "oak/daemon.h"
 #include "oak/log.h"
+#include "oak/metrics_http.h"
 
 #define CONN_LIMIT   512
 #define CONN_TIMEOUT 30 /* s: an idle or stalled client is dropped */
@@ -30,6 +31,7 @@ struct root_http {
 	size_t max_body;
 	root_http_cb cb;
 	void *arg;
+	struct oak_metrics *metrics; /* served at /metrics when set */
 };
 
 /* per request */
@@ -156,6 +158,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 		if (!strcmp(method, "OPTIONS"))
 			return preflight(c);
+		if (h->metrics && !strcmp(url, "/metrics"))
+			return (enum MHD_Result)oak_metrics_mhd_answer(c, h->metrics, method);
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > h->max_body) {
 			char msg[96];
@@ -312,4 +316,9 @@ void root_http_free(struct root_http *h)
 int root_http_port(const struct root_http *h)
 {
 	return h->port;
+}
+
+void root_http_set_metrics(struct root_http *h, struct oak_metrics *m)
+{
+	h->metrics = m;
 }

@@ -35,5 +35,8 @@ struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int por
 				root_http_cb cb, void *arg, char *err, size_t errlen);
 void root_http_free(struct root_http *h);
 int root_http_port(const struct root_http *h);
+/* GET /metrics answers m's exposition (NULL: no such route). */
+struct oak_metrics;
+void root_http_set_metrics(struct root_http *h, struct oak_metrics *m);
 
 #endif

@@ -17,6 +17,7 @@
 #include "addresses.h"
 #include "http.h"
 #include "jwt.h"
+#include "metrics.h"
 #include "orch.h"
 #include "password.h"
 #include "rest.h"
@@ -26,6 +27,7 @@
 #include "oak/daemon.h"
 #include "oak/fsutil.h"
 #include "oak/log.h"
+#include "oak/metrics.h"
 #include "oak/sla.h"
 
 extern const char root_openapi_json[]; /* openapi.json, embedded at build time */
@@ -57,6 +59,7 @@ static const struct oak_cfg_key keys[] = {
     {"deploy_resend", OAK_CFG_DOUBLE, "5", "seconds after which an unanswered deploy is resent"},
     {"placement_retry", OAK_CFG_DOUBLE, "3",
      "seconds between tries of an instance that no cluster could take"},
+    {"metrics", OAK_CFG_BOOL, "true", "serve Prometheus metrics at /metrics on the HTTP port"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
@@ -67,6 +70,7 @@ struct root {
 	struct oak_loop *loop;
 	struct root_http *http;
 	struct root_orch *orch;
+	struct oak_metrics *metrics;
 	struct rest rest;
 };
 
@@ -282,6 +286,12 @@ int main(int argc, char **argv)
 		oak_log(ERROR, "%s", err);
 		goto out;
 	}
+	if (oak_config_bool(r->cfg, "metrics")) {
+		r->metrics = root_metrics_new(r->store, r->orch, r->bus);
+		if (!r->metrics)
+			goto out;
+		root_http_set_metrics(r->http, r->metrics);
+	}
 	oak_log(INFO, "REST API on %s:%d, state %s/root.db", oak_config_str(r->cfg, "http_addr"),
 		root_http_port(r->http), oak_config_str(r->cfg, "state_dir"));
 
@@ -290,6 +300,7 @@ int main(int argc, char **argv)
 out:
 	if (r->http)
 		root_http_free(r->http);
+	oak_metrics_free(r->metrics);
 	if (r->orch)
 		root_orch_free(r->orch);
 	if (r->bus) {

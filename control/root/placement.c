@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
+#include "oak/daemon.h"
+#include "oak/metrics.h"
 #include "oak/scheduler.h"
 
 uint32_t root_runtime_mask(const char *name)
@@ -66,8 +69,8 @@ static void to_sched(const struct root_cand *in, struct oak_sched_candidate *c)
 	snprintf(c->id, sizeof(c->id), "%s", in->id);
 }
 
-long root_place(const struct root_req *req, const struct root_cand *cands, size_t n, uint64_t seed,
-		char status[ROOT_STATUS_LEN], char *detail, size_t dlen)
+static long place(const struct root_req *req, const struct root_cand *cands, size_t n,
+		  uint64_t seed, char status[ROOT_STATUS_LEN], char *detail, size_t dlen)
 {
 	struct oak_sched_candidate *c;
 	size_t *map, nc = 0, named = 0, named_active = 0;
@@ -161,5 +164,33 @@ long root_place(const struct root_req *req, const struct root_cand *cands, size_
 out:
 	free(c);
 	free(map);
+	return pick;
+}
+
+static struct oak_metric *m_placements, *m_place_s;
+
+int root_place_metrics_register(struct oak_metrics *m)
+{
+	m_placements = oak_metrics_counter(
+	    m, "oak_placements_total", "Instances the root placed in a cluster, or found none for",
+	    "result");
+	m_place_s = oak_metrics_histogram(
+	    m, "oak_placement_duration_seconds", "Time the root scheduler took for one instance",
+	    NULL, oak_metrics_seconds_buckets, oak_metrics_seconds_buckets_n);
+	if (!m_placements || !m_place_s)
+		return -1;
+	oak_metric_add(m_placements, OAK_LV("placed"), 0);
+	oak_metric_add(m_placements, OAK_LV("unschedulable"), 0);
+	return 0;
+}
+
+long root_place(const struct root_req *req, const struct root_cand *cands, size_t n, uint64_t seed,
+		char status[ROOT_STATUS_LEN], char *detail, size_t dlen)
+{
+	int64_t t0 = oak_mono_ns();
+	long pick = place(req, cands, n, seed, status, detail, dlen);
+
+	oak_metric_observe(m_place_s, NULL, (double)(oak_mono_ns() - t0) / 1e9);
+	oak_metric_inc(m_placements, OAK_LV(pick >= 0 ? "placed" : "unschedulable"));
 	return pick;
 }

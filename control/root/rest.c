@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "jwt.h"
+#include "metrics.h"
 #include "oak/log.h"
+#include "oak/metrics.h"
 
 enum auth {
 	AUTH_NONE,
@@ -300,6 +302,31 @@ static int authenticate(struct rest *r, struct rest_req *q, enum auth need, json
 	return 0;
 }
 
+static struct oak_metric *m_requests;
+
+int rest_metrics_register(struct oak_metrics *m)
+{
+	m_requests = oak_metrics_counter(m, "oak_http_requests_total",
+					 "REST requests by method, route (its pattern) and status",
+					 "method,route,status");
+	return m_requests ? 0 : -1;
+}
+
+/* by the route's pattern, so that ids do not make series; unknown paths
+ * and methods count under "other" */
+static void count_request(const struct root_http_req *req, const struct route *rt, int status)
+{
+	static const char *const methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"};
+	const char *method = "other";
+	char code[16];
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(req->method, methods[i]))
+			method = methods[i];
+	snprintf(code, sizeof(code), "%d", status);
+	oak_metric_inc(m_requests, OAK_LV(method, rt ? rt->pattern : "other", code));
+}
+
 void rest_serve(void *arg, const struct root_http_req *req, struct root_http_resp *resp)
 {
 	struct rest *r = arg;
@@ -348,6 +375,7 @@ done:
 			json_string_value(json_object_get(out, "message")) ?: "");
 	else
 		oak_log(DEBUG, "%s %s from %s: %d", req->method, req->path, req->client, status);
+	count_request(req, rt, status);
 	json_decref(q.body);
 	json_decref(q.user);
 	json_decref(q.claims);

@@ -90,4 +90,10 @@ enum oak_bus_state oak_bus_state(const struct oak_bus *bus);
 /* number of successful connects so far (1 after the first) */
 unsigned oak_bus_connects(const struct oak_bus *bus);
 
+/* Exports the bus's state and message counters as oak_mqtt_*{bus="name"}
+ * (include/oak/metrics.h); the registry must not be rendered after the
+ * bus is freed. */
+struct oak_metrics;
+int oak_bus_metrics(struct oak_bus *bus, struct oak_metrics *m, const char *name);
+
 #endif

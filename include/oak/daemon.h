@@ -66,8 +66,9 @@ int oak_loop_run(struct oak_loop *l);
 void oak_loop_stop(struct oak_loop *l);
 bool oak_loop_stopping(const struct oak_loop *l);
 
-/* Monotonic and wall-clock time in ms. */
+/* Monotonic and wall-clock time in ms; monotonic in ns (durations). */
 int64_t oak_mono_ms(void);
+int64_t oak_mono_ns(void);
 int64_t oak_wall_ms(void);
 
 /* Fills bus options from the config keys <prefix>host, <prefix>port,
