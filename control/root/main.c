@@ -8,6 +8,7 @@
  *   oak-root --init-admin [--admin-password P]   create/reset the Admin user
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "password.h"
 #include "rest.h"
 #include "store.h"
+#include "web.h"
 #include "oak/bus.h"
 #include "oak/config.h"
 #include "oak/daemon.h"
@@ -55,6 +57,9 @@ static const struct oak_cfg_key keys[] = {
     {"deploy_resend", OAK_CFG_DOUBLE, "5", "seconds after which an unanswered deploy is resent"},
     {"placement_retry", OAK_CFG_DOUBLE, "3",
      "seconds between tries of an instance that no cluster could take"},
+    {"web_root", OAK_CFG_STR, "",
+     "the dashboard's files, served at / (default: the installed share/oak/web, or the "
+     "source folder when run from the build tree; \"off\": no dashboard)"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
@@ -65,6 +70,7 @@ struct root {
 	struct oak_loop *loop;
 	struct root_http *http;
 	struct root_orch *orch;
+	struct root_web *web;
 	struct rest rest;
 };
 
@@ -220,6 +226,25 @@ static int configure_rest(struct root *r)
 	return 0;
 }
 
+/* The dashboard is optional: without its files the API still answers. */
+static void open_web(struct root *r)
+{
+	const char *dir = oak_config_str(r->cfg, "web_root");
+	char err[PATH_MAX + 64];
+
+	if (!strcmp(dir, "off"))
+		return;
+	if (!*dir)
+		dir = root_web_default_dir();
+	r->web = root_web_new(dir, err, sizeof(err));
+	if (!r->web) {
+		oak_log(WARN, "dashboard off: %s", err);
+		return;
+	}
+	root_http_set_web(r->http, r->web);
+	oak_log(INFO, "dashboard at / from %s", dir);
+}
+
 static int connect_bus(struct root *r)
 {
 	struct oak_bus_opts bo = {0};
@@ -280,6 +305,7 @@ int main(int argc, char **argv)
 		oak_log(ERROR, "%s", err);
 		goto out;
 	}
+	open_web(r);
 	oak_log(INFO, "REST API on %s:%d, state %s/root.db", oak_config_str(r->cfg, "http_addr"),
 		root_http_port(r->http), oak_config_str(r->cfg, "state_dir"));
 
@@ -288,6 +314,7 @@ int main(int argc, char **argv)
 out:
 	if (r->http)
 		root_http_free(r->http);
+	root_web_free(r->web);
 	if (r->orch)
 		root_orch_free(r->orch);
 	if (r->bus) {
