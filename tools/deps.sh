@@ -14,6 +14,8 @@ pkgs=(
 	# tests and benchmarks
 	libcmocka-dev libclang-rt-14-dev iproute2 iputils-ping ethtool iperf3
 	sockperf iptables netcat-openbsd kmod procps python3 util-linux bc
+	# the dashboard's browser test (headless Chromium through chromedriver)
+	chromium chromium-driver python3-selenium
 	# the container runtime and its offline test image
 	containerd runc busybox-static
 )

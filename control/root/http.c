@@ -240,6 +240,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return answer(c, resp.status, resp.body);
 }
 
+/* MHD's unescaping, except that a URI naming a NUL byte (%00) stays as
+ * sent: decoded, it would cut the path short ("/a.html%00.js" as "/a.html") */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *uri)
+{
+	if (strstr(uri, "%00"))
+		return strlen(uri);
+	return MHD_http_unescape(uri);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -319,7 +328,8 @@ struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int por
 	    flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 	    h, MHD_OPTION_SOCK_ADDR, bind_to, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+	    on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "http: cannot listen on %s port %d: %s", addr, port,
 			 errno ? strerror(errno) : "libmicrohttpd refused");
