@@ -32,6 +32,20 @@ struct ocl_node *ocl_node_from_topic(struct ocl *o, const char *topic, char *id)
 	return n;
 }
 
+/* A node's report, usage and loss, forwarded to the root as
+ * clusters/<cid>/nodes/<nid>/<suffix> for its dashboard (the root does not
+ * place on nodes; it shows them) */
+static void forward_up(struct ocl *o, const char *node, const char *suffix, char *payload)
+{
+	char s[OAK_TOPIC_LEN];
+
+	if ((size_t)snprintf(s, sizeof(s), "nodes/%s/%s", node, suffix) >= sizeof(s)) {
+		free(payload);
+		return;
+	}
+	ocl_pub_root(o, s, payload, false);
+}
+
 /* A node is gone: fail its instances upward, place them again elsewhere,
  * and tell every interested node. */
 void ocl_node_lost(struct ocl *o, struct ocl_node *n, const char *why)
@@ -41,6 +55,12 @@ void ocl_node_lost(struct ocl *o, struct ocl_node *n, const char *why)
 	n->state = OCL_NODE_LOST;
 	o->dirty = true;
 	oak_log(WARN, "node %s lost (%s)", n->id, why);
+	{
+		struct oak_msg_status st = {.online = false};
+
+		snprintf(st.id, sizeof(st.id), "%s", n->id);
+		forward_up(o, n->id, OAK_T_STATUS, oak_msg_status_encode(&st));
+	}
 	snprintf(reason, sizeof(reason), "node %s lost: %s", n->id, why);
 	ocl_interest_drop_node(&o->c, n->id);
 	for (size_t i = 0; i < o->c.n_svcs; i++) {
@@ -126,16 +146,28 @@ void ocl_on_info(struct oak_bus *bus, const char *topic, const void *p, size_t l
 		return;
 	}
 	n = ocl_node_from_topic(o, topic, id);
-	if (n)
+	if (n) {
 		ocl_node_apply_info(n, &m);
+		forward_up(o, id, OAK_T_INFORMATION, oak_msg_node_info_encode(&m));
+	}
 	oak_msg_node_info_free(&m);
 }
 
 void ocl_on_alive(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
-	char id[OAK_ID_LEN];
+	struct ocl *o = arg;
+	struct oak_msg_job_usage m = {0};
+	char id[OAK_ID_LEN], err[256];
 
-	ocl_node_from_topic(arg, topic, id); /* jobs/resources: only a sign of life here */
+	/* jobs/resources: a sign of life, and the instances' usage for the root */
+	if (!ocl_node_from_topic(o, topic, id))
+		return;
+	if (oak_msg_job_usage_decode(p, len, &m, err, sizeof(err))) {
+		oak_log(WARN, "%s: %s", topic, err);
+		return;
+	}
+	forward_up(o, id, OAK_T_JOBS_RESOURCES, oak_msg_job_usage_encode(&m));
+	oak_msg_job_usage_free(&m);
 }
 
 void ocl_on_node_bus_state(struct oak_bus *bus, enum oak_bus_state st, void *arg)
