@@ -18,6 +18,7 @@
 #include "addresses.h"
 #include "http.h"
 #include "jwt.h"
+#include "nodes.h"
 #include "orch.h"
 #include "password.h"
 #include "rest.h"
@@ -71,6 +72,7 @@ struct root {
 	struct root_http *http;
 	struct root_orch *orch;
 	struct root_web *web;
+	struct root_nodes *nodes;
 	struct rest rest;
 };
 
@@ -297,6 +299,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r->rest.orch = r->orch;
+	r->nodes = root_nodes_new(r->bus);
+	if (!r->nodes) {
+		oak_log(ERROR, "node reports: cannot start");
+		goto out;
+	}
+	r->rest.nodes = r->nodes;
 	r->http = root_http_new(r->loop, oak_config_str(r->cfg, "http_addr"),
 				(int)oak_config_int(r->cfg, "http_port"),
 				(size_t)oak_config_int(r->cfg, "max_body_bytes"), rest_serve,
@@ -317,6 +325,7 @@ out:
 	root_web_free(r->web);
 	if (r->orch)
 		root_orch_free(r->orch);
+	root_nodes_free(r->nodes);
 	if (r->bus) {
 		oak_bus_flush(&r->bus, 1, 500);
 		oak_bus_free(r->bus);
