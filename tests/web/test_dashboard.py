@@ -157,6 +157,19 @@ def run(d):
     detail = text(d, "#map g.cluster .detail")
     check("a cluster on the map shows its nodes, vCPUs and memory",
           "nodes" in detail and "vCPU" in detail and "MB" in detail, detail)
+    ok = wait(d, "nodes", lambda: len(d.find_elements(By.CSS_SELECTOR, "#map g.node.live")) >= 4, 15)
+    check("the map shows every node live (4)", ok,
+          [g.get_attribute("data-node") for g in d.find_elements(By.CSS_SELECTOR, "#map g.node")])
+    nodes = d.execute_script(
+        "return fetch('/api/cluster/c1/nodes', {headers: {Authorization: 'Bearer ' + "
+        "sessionStorage.getItem('oak.token')}}).then(r => r.json())")
+    check("GET /api/cluster/c1/nodes: its 2 nodes with location, CPU, memory, liveness",
+          isinstance(nodes, list) and len(nodes) == 2 and all(
+              n.get("active") and n.get("location", {}).get("lat") == 48.137 and n.get("memory_mb", 0) > 0
+              and "cpu_percent" in n for n in nodes), nodes)
+    nrows = d.find_elements(By.CSS_SELECTOR, "#nodes-table tbody tr")
+    check("the nodes table lists the 4 nodes live", len(nrows) == 4 and
+          all(r.find_elements(By.TAG_NAME, "td")[3].text == "live" for r in nrows), [r.text for r in nrows])
     rows = d.find_elements(By.CSS_SELECTOR, "#clusters-table tbody tr")
     check("the clusters table lists them with their aggregates", len(rows) >= 2 and
           all(r.find_elements(By.TAG_NAME, "td")[2].text == "live" for r in rows),
@@ -191,8 +204,13 @@ def run(d):
     r = (instance_rows(d) or [[""] * 9])[0]
     check("the instance row names its cluster, node and Instance IP",
           r[3].startswith("c") and r[4] not in ("", "-") and r[5].startswith("10.30."), r)
+    # usage: the node's report (every report interval, 10 s) reaches the page
+    t = time.time()
+    ok = wait(d, "usage", lambda: any(float(x or 0) > 0 for x in
+                                      [v.text for v in d.find_elements(By.CSS_SELECTOR, "#instances-table tbody tr .metric .value")][1::2]), 25)
+    check("the instance's memory use reaches the page from its node (%.1f s)" % (time.time() - t), ok,
+          [v.text for v in d.find_elements(By.CSS_SELECTOR, "#instances-table tbody tr .metric .value")])
     # the charts get a point per poll
-    time.sleep(4.5)
     paths = d.find_elements(By.CSS_SELECTOR, "#instances-table tbody tr svg.chart path.chart-line")
     check("CPU and memory charts are drawn from the polls", len(paths) >= 2 and
           all(p.get_attribute("d").count("L") >= 1 for p in paths[:2]),

@@ -14,6 +14,7 @@ const state = {
   apps: [],
   services: [],
   clusters: [],
+  nodes: new Map(), // cluster_id -> its nodes (GET /api/cluster/<id>/nodes)
   series: new Map(), // "sid/n" -> [{t, cpu, mem}]
   logsOf: null, // "sid/n" whose logs are shown
   armed: new Set(), // services whose Delete was clicked once
@@ -144,6 +145,10 @@ async function poll() {
     state.apps = apps || [];
     state.services = services || [];
     state.clusters = clusters || [];
+    const lists = await Promise.all(
+      state.clusters.map((c) => api("GET", "/api/cluster/" + encodeURIComponent(c.cluster_id) + "/nodes").catch(() => []))
+    );
+    state.nodes = new Map(state.clusters.map((c, i) => [c.cluster_id, lists[i] || []]));
     record();
     renderServices();
     renderInstances();
@@ -498,6 +503,30 @@ function renderClusters() {
     map.append(svg("line", { y1: 0, y2: H, x1: x(lon), x2: x(lon), class: "grid" }));
     map.append(svg("text", { y: H - 4, x: x(lon) + 3, class: "grid-label" }, lon.toFixed(0) + "°E"));
   }
+  // nodes at their locations; nodes that share a point (a site) fan out
+  // on a small ring around it, each tied to the point by a line
+  const sites = new Map();
+  for (const list of state.nodes.values())
+    for (const n of list) {
+      if (!n.location) continue;
+      const k = n.location.lat.toFixed(3) + "," + n.location.lon.toFixed(3);
+      if (!sites.has(k)) sites.set(k, []);
+      sites.get(k).push(n);
+    }
+  for (const group of sites.values()) {
+    const px = x(group[0].location.lon), py = y(group[0].location.lat);
+    group.forEach((n, i) => {
+      const a = (2 * Math.PI * i) / group.length - Math.PI / 2;
+      const R = group.length > 1 ? 58 : 0;
+      const nx = px + R * Math.cos(a), ny = py + R * Math.sin(a);
+      const g = svg("g", { class: "node " + (n.active ? "live" : "lost"), "data-node": n.node_id });
+      if (R) g.append(svg("line", { x1: px, y1: py, x2: nx, y2: ny, class: "tie" }));
+      g.append(svg("circle", { cx: nx, cy: ny, r: 6 + Math.min(4, n.instances || 0), class: "node-dot" }));
+      g.append(svg("title", {}, `${n.node_id} (${n.cluster_id}): ${n.active ? "live" : "lost"}, CPU ${fmt(n.cpu_percent)} %, ` +
+        `${fmt(n.vcpus_free)}/${n.vcpus} vCPU, ${n.memory_free_mb}/${n.memory_mb} MB free, ${n.instances} instances`));
+      map.append(g);
+    });
+  }
   for (const { c, at } of placed) {
     const live = c.active && c.online !== false;
     const px = x(at.lon), py = y(at.lat);
@@ -511,8 +540,8 @@ function renderClusters() {
       const a = Math.min(used, 0.999) * 2 * Math.PI, R = r + 4;
       g.append(svg("path", { class: "load", d: `M${px},${py - R} A${R},${R} 0 ${a > Math.PI ? 1 : 0} 1 ${px + R * Math.sin(a)},${py - R * Math.cos(a)}` }));
     }
-    g.append(svg("text", { x: px + r + 8, y: py - 4, class: "name" }, c.cluster_name || c.cluster_id));
-    g.append(svg("text", { x: px + r + 8, y: py + 12, class: "detail" },
+    g.append(svg("text", { x: px + 72, y: py - 4, class: "name" }, c.cluster_name || c.cluster_id));
+    g.append(svg("text", { x: px + 72, y: py + 12, class: "detail" },
       `${c.active_nodes ?? 0} nodes · ${fmt(c.vcpus_free)}/${fmt(c.vcpus_total)} vCPU · ${c.memory_free_mb ?? 0}/${c.memory_total_mb ?? 0} MB`));
     g.append(svg("title", {}, `${c.cluster_name || c.cluster_id}: ${live ? "live" : "not reporting"}, last report ${c.last_seen ? new Date(c.last_seen).toLocaleTimeString() : "never"}`));
     map.append(g);
@@ -532,11 +561,27 @@ function renderClusters() {
         el("td", {}, (c.virtualization || []).join(", ")))
     );
   }
+  for (const g of [...map.querySelectorAll("g.node")]) map.append(g); // nodes on top
+  const nbody = $("#nodes-table tbody");
+  nbody.replaceChildren();
+  for (const list of state.nodes.values())
+    for (const n of list)
+      nbody.append(
+        el("tr", { dataset: { node: n.node_id } },
+          el("td", {}, n.node_id),
+          el("td", {}, n.cluster_id),
+          el("td", {}, n.location ? `${n.location.lat},${n.location.lon}` : "-"),
+          el("td", { class: "status " + (n.active ? "running" : "failed") }, n.active ? "live" : "lost"),
+          el("td", {}, fmt(n.cpu_percent)),
+          el("td", {}, `${fmt(n.vcpus_free)} / ${n.vcpus}`),
+          el("td", {}, `${n.memory_free_mb} / ${n.memory_mb}`),
+          el("td", {}, String(n.instances ?? 0)))
+      );
   const unplaced = state.clusters.length - placed.length;
   $("#clusters-note").textContent = unplaced ? `${unplaced} cluster(s) without a location are not on the map.` : "";
 }
 
-const fmt = (v) => (Number(v) || 0).toFixed(v % 1 ? 2 : 0);
+const fmt = (v) => ((Number(v) || 0) % 1 ? (Number(v) || 0).toFixed(2) : String(Number(v) || 0));
 
 // ------------------------------------------------------------ users
 
