@@ -29,8 +29,9 @@ struct oak_instance {
 
 	/* runtime-only, not in the record */
 	int pidfd;
-	int64_t started_ms;    /* monotonic */
-	int64_t restart_at_ms; /* monotonic; 0 = none pending */
+	int64_t started_ms;	     /* monotonic */
+	int64_t cpu_usec, cpu_at_ms; /* CPU time used at the last usage report, and when */
+	int64_t restart_at_ms;	     /* monotonic; 0 = none pending */
 	bool adopted;
 	struct oak_instance *next;
 };

@@ -233,7 +233,7 @@ static void send_usage(struct oak_node *n)
 	snprintf(m.node_id, sizeof(m.node_id), "%s", n->id);
 	m.timestamp_ms = oak_wall_ms();
 	for (struct oak_instance *in = n->insts; in && k < OAK_MSG_MAX_JOBS; in = in->next) {
-		int64_t mem;
+		int64_t mem, cpu = -1, now = oak_mono_ms();
 
 		if (in->state != OAK_INSTANCE_RUNNING)
 			continue;
@@ -243,6 +243,19 @@ static void send_usage(struct oak_node *n)
 		e[k].instance_number = in->d.instance_number;
 		mem = oak_cg_memory(in);
 		e[k].memory_mb = mem > 0 ? mem / (1024 * 1024) : 0;
+		/* CPU since the last report, percent of one CPU (as top and docker
+		 * stats count it) */
+		if (in->cgroup[0])
+			cpu = oak_cg_cpu_usec(in);
+		if (!in->cpu_at_ms && !in->adopted && in->started_ms) {
+			in->cpu_usec = 0; /* its cgroup is as old as it */
+			in->cpu_at_ms = in->started_ms;
+		}
+		if (cpu >= 0 && in->cpu_at_ms && now > in->cpu_at_ms && cpu >= in->cpu_usec)
+			e[k].cpu_percent =
+			    (double)(cpu - in->cpu_usec) / 10.0 / (double)(now - in->cpu_at_ms);
+		in->cpu_usec = cpu;
+		in->cpu_at_ms = cpu >= 0 ? now : 0;
 		k++;
 	}
 	m.jobs = e;

@@ -413,6 +413,24 @@ int64_t oak_cg_memory(const struct oak_instance *in)
 	return strtoll(buf, NULL, 10);
 }
 
+int64_t oak_cg_cpu_usec(const struct oak_instance *in)
+{
+	char p[256], line[64];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s/cpu.stat", cg_v2_only() ? CG_ROOT : CG_ROOT "/unified",
+		 in->cgroup);
+	f = fopen(p, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "usage_usec %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 uint64_t oak_proc_start_time(pid_t pid)
 {
 	char p[64], buf[1024], *s;
