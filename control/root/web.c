@@ -54,17 +54,18 @@ const char *root_web_type(const char *name)
 
 const char *root_web_default_dir(void)
 {
+	static const char src[] = OAK_WEB_SRCDIR, bindir[] = OAK_BUILD_BINDIR;
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	char *slash;
 
-	if (n > 0 && OAK_BUILD_BINDIR[0] && OAK_WEB_SRCDIR[0]) {
+	if (n > 0 && bindir[0] && src[0]) {
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			if (!strcmp(exe, OAK_BUILD_BINDIR))
-				return OAK_WEB_SRCDIR;
+			if (!strcmp(exe, bindir))
+				return src;
 		}
 	}
 	return OAK_WEB_INSTALLDIR;
