@@ -39,7 +39,9 @@ static void forward_up(struct ocl *o, const char *node, const char *suffix, char
 {
 	char s[OAK_TOPIC_LEN];
 
-	if ((size_t)snprintf(s, sizeof(s), "nodes/%s/%s", node, suffix) >= sizeof(s)) {
+	/* what the dashboard shows now: not queued while the root is away */
+	if (!o->rbus || oak_bus_state(o->rbus) != OAK_BUS_CONNECTED ||
+	    (size_t)snprintf(s, sizeof(s), "nodes/%s/%s", node, suffix) >= sizeof(s)) {
 		free(payload);
 		return;
 	}
