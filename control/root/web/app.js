@@ -456,7 +456,9 @@ function selectField(area, field) {
   const key = (field || "").split(".").pop().replace(/\[\d+\]$/, "");
   if (!key) return;
   const at = area.value.indexOf('"' + key + '"');
-  if (at >= 0) area.setSelectionRange(at, at + key.length + 2);
+  if (at < 0) return;
+  area.focus(); // shows the selection, scrolled into view
+  area.setSelectionRange(at, at + key.length + 2);
 }
 
 function readFile() {
