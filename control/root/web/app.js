@@ -270,7 +270,8 @@ function chart(points, key, label) {
   s.append(svg("rect", { x: 0, y: 0, width: w, height: h, class: "chart-bg" }));
   if (points.length) {
     const max = Math.max(100, ...points.map((p) => p[key]));
-    const step = w / Math.max(1, SERIES_MAX - 1);
+    // a short series spreads over the chart, a long one scrolls (SERIES_MAX)
+    const step = w / Math.max(9, points.length - 1);
     const off = w - step * (points.length - 1);
     const d = points.map((p, i) => `${i ? "L" : "M"}${(off + i * step).toFixed(1)},${(h - 2 - (p[key] / max) * (h - 4)).toFixed(1)}`).join(" ");
     s.append(svg("path", { d, class: "chart-line " + key }));
