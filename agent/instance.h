@@ -29,11 +29,10 @@ struct oak_instance {
 
 	/* runtime-only, not in the record */
 	int pidfd;
-	int64_t started_ms;    /* monotonic */
-	int64_t restart_at_ms; /* monotonic; 0 = none pending */
+	int64_t started_ms;	     /* monotonic */
+	int64_t cpu_usec, cpu_at_ms; /* CPU time used at the last usage report, and when */
+	int64_t restart_at_ms;	     /* monotonic; 0 = none pending */
 	bool adopted;
-	int64_t cpu_usec;     /* at cpu_at_ms, for the usage report */
-	int64_t cpu_at_ms;
 	int64_t log_size;     /* of the log when its tail was last sent */
 	int64_t log_sent_ms;
 	struct oak_instance *next;

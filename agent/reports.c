@@ -321,8 +321,10 @@ static void send_usage(struct oak_node *n)
 		e[k].instance_number = in->d.instance_number;
 		mem = n->sim ? -1 : oak_cg_memory(in); /* sim: no cgroup, nothing to say */
 		e[k].memory_mb = mem > 0 ? mem / (1024 * 1024) : 0;
-		e[k].cpu_percent = cpu_percent(in, now);
-		log_tail(n, in, now, &e[k].logs);
+		if (!n->sim) {
+			e[k].cpu_percent = cpu_percent(in, now);
+			log_tail(n, in, now, &e[k].logs);
+		}
 		k++;
 	}
 	m.jobs = e;

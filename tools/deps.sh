@@ -16,6 +16,8 @@ pkgs=(
 	sockperf iptables netcat-openbsd kmod procps python3 python3-yaml util-linux bc zsh wrk curl
 	# promtool and the Prometheus server of the metrics tests
 	prometheus
+	# the dashboard's browser test (headless Chromium through chromedriver)
+	chromium chromium-driver python3-selenium
 	# the container runtime and its offline test image
 	containerd runc busybox-static
 	# the vm tests: qemu (TCG), and what virtme-ng needs (see virtme_ng below)

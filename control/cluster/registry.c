@@ -32,6 +32,22 @@ struct ocl_node *ocl_node_from_topic(struct ocl *o, const char *topic, char *id)
 	return n;
 }
 
+/* A node's report, usage and loss, forwarded to the root as
+ * clusters/<cid>/nodes/<nid>/<suffix> for its dashboard (the root does not
+ * place on nodes; it shows them) */
+static void forward_up(struct ocl *o, const char *node, const char *suffix, char *payload)
+{
+	char s[OAK_TOPIC_LEN];
+
+	/* what the dashboard shows now: not queued while the root is away */
+	if (!o->rbus || oak_bus_state(o->rbus) != OAK_BUS_CONNECTED ||
+	    (size_t)snprintf(s, sizeof(s), "nodes/%s/%s", node, suffix) >= sizeof(s)) {
+		free(payload);
+		return;
+	}
+	ocl_pub_root(o, s, payload, false);
+}
+
 /* A node is gone: fail its instances upward, place them again elsewhere,
  * and tell every interested node. */
 void ocl_node_lost(struct ocl *o, struct ocl_node *n, const char *why)
@@ -42,6 +58,12 @@ void ocl_node_lost(struct ocl *o, struct ocl_node *n, const char *why)
 	o->dirty = true;
 	oak_log(WARN, "node %s lost (%s)", n->id, why);
 	ocl_metrics_node_lost(why);
+	{
+		struct oak_msg_status st = {.online = false};
+
+		snprintf(st.id, sizeof(st.id), "%s", n->id);
+		forward_up(o, n->id, OAK_T_STATUS, oak_msg_status_encode(&st));
+	}
 	snprintf(reason, sizeof(reason), "node %s lost: %s", n->id, why);
 	ocl_interest_drop_node(&o->c, n->id);
 	for (size_t i = 0; i < o->c.n_svcs; i++) {
@@ -127,13 +149,15 @@ void ocl_on_info(struct oak_bus *bus, const char *topic, const void *p, size_t l
 		return;
 	}
 	n = ocl_node_from_topic(o, topic, id);
-	if (n)
+	if (n) {
 		ocl_node_apply_info(n, &m);
+		forward_up(o, id, OAK_T_INFORMATION, oak_msg_node_info_encode(&m));
+	}
 	oak_msg_node_info_free(&m);
 }
 
 /* jobs/resources: a sign of life, and the instances' usage and log tails
- * for the root (clusters/<cid>/jobs/resources), checked, as the node said */
+ * for the root (clusters/<cid>/nodes/<nid>/jobs/resources), checked */
 void ocl_on_usage(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg)
 {
 	struct ocl *o = arg;
@@ -147,8 +171,8 @@ void ocl_on_usage(struct oak_bus *bus, const char *topic, const void *p, size_t 
 		return;
 	}
 	snprintf(m.node_id, sizeof(m.node_id), "%s", id);
-	if (m.n_jobs && oak_bus_state(o->rbus) == OAK_BUS_CONNECTED) /* telemetry: not queued */
-		ocl_pub_root(o, OAK_T_JOBS_RESOURCES, oak_msg_job_usage_encode(&m), false);
+	if (m.n_jobs)
+		forward_up(o, id, OAK_T_JOBS_RESOURCES, oak_msg_job_usage_encode(&m));
 	oak_msg_job_usage_free(&m);
 }
 

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "web.h"
 #include "oak/daemon.h"
 #include "oak/log.h"
 #include "oak/metrics_http.h"
@@ -32,6 +34,7 @@ struct root_http {
 	root_http_cb cb;
 	void *arg;
 	struct oak_metrics *metrics; /* served at /metrics when set */
+	const struct root_web *web; /* NULL: no dashboard */
 };
 
 /* per request */
@@ -104,6 +107,46 @@ static enum MHD_Result preflight(struct MHD_Connection *c)
 	return rc;
 }
 
+/* A GET or HEAD outside /api/: a file of the dashboard, or a 404 */
+static bool is_file_request(const struct root_http *h, const char *url, const char *method)
+{
+	return h->web && (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
+	       strncmp(url, "/api/", 5) && strcmp(url, "/api");
+}
+
+static enum MHD_Result answer_file(struct root_http *h, struct MHD_Connection *c, const char *url)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+	const char *type;
+	uint64_t size;
+	int fd, status = root_web_open(h->web, url, &fd, &size, &type);
+
+	if (status) {
+		static const char msg[] = "not found\n";
+
+		r = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
+						    MHD_RESPMEM_PERSISTENT);
+		type = "text/plain; charset=utf-8";
+	} else {
+		r = MHD_create_response_from_fd64(size, fd);
+		status = MHD_HTTP_OK;
+		if (!r)
+			close(fd);
+	}
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+	rc = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 static void client_text(struct MHD_Connection *c, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -160,6 +203,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return preflight(c);
 		if (h->metrics && !strcmp(url, "/metrics"))
 			return (enum MHD_Result)oak_metrics_mhd_answer(c, h->metrics, method);
+		if (is_file_request(h, url, method))
+			return answer_file(h, c, url);
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > h->max_body) {
 			char msg[96];
@@ -197,6 +242,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	resp.status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	h->cb(h->arg, &req, &resp);
 	return answer(c, resp.status, resp.body);
+}
+
+/* MHD's unescaping, except that a URI naming a NUL byte (%00) stays as
+ * sent: decoded, it would cut the path short ("/a.html%00.js" as "/a.html") */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *uri)
+{
+	if (strstr(uri, "%00"))
+		return strlen(uri);
+	return MHD_http_unescape(uri);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -278,7 +332,8 @@ struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int por
 	    flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 	    h, MHD_OPTION_SOCK_ADDR, bind_to, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+	    on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(err, errlen, "http: cannot listen on %s port %d: %s", addr, port,
 			 errno ? strerror(errno) : "libmicrohttpd refused");
@@ -311,6 +366,11 @@ void root_http_free(struct root_http *h)
 		oak_loop_del_timer(h->loop, h->timer);
 	MHD_stop_daemon(h->d);
 	free(h);
+}
+
+void root_http_set_web(struct root_http *h, const struct root_web *web)
+{
+	h->web = web;
 }
 
 int root_http_port(const struct root_http *h)

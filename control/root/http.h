@@ -2,7 +2,9 @@
  * from the oak_loop (its epoll fd is one file event of the loop). It reads
  * whole bodies up to a limit (413 beyond), answers CORS preflights itself
  * (any origin; Content-Type and Authorization headers), and hands every
- * other request to one callback that answers with a status and JSON. */
+ * other request to one callback that answers with a status and JSON;
+ * with a web root set, a GET or HEAD outside /api/ is a dashboard file
+ * (web.h). */
 #ifndef OAK_ROOT_HTTP_H
 #define OAK_ROOT_HTTP_H
 
@@ -11,6 +13,7 @@
 
 struct oak_loop;
 struct root_http;
+struct root_web;
 
 struct root_http_req {
 	const char *method; /* "GET", "POST", ... */
@@ -34,6 +37,8 @@ typedef void (*root_http_cb)(void *arg, const struct root_http_req *req,
 struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int port, size_t max_body,
 				root_http_cb cb, void *arg, char *err, size_t errlen);
 void root_http_free(struct root_http *h);
+/* Serves the dashboard's files from web (NULL: none); web outlives h. */
+void root_http_set_web(struct root_http *h, const struct root_web *web);
 int root_http_port(const struct root_http *h);
 /* GET /metrics answers m's exposition (NULL: no such route). */
 struct oak_metrics;

@@ -8,6 +8,7 @@
  *   oak-root --init-admin [--admin-password P]   create/reset the Admin user
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +19,12 @@
 #include "http.h"
 #include "jwt.h"
 #include "metrics.h"
+#include "nodes.h"
 #include "orch.h"
 #include "password.h"
 #include "rest.h"
 #include "store.h"
+#include "web.h"
 #include "oak/bus.h"
 #include "oak/config.h"
 #include "oak/daemon.h"
@@ -60,6 +63,9 @@ static const struct oak_cfg_key keys[] = {
     {"placement_retry", OAK_CFG_DOUBLE, "3",
      "seconds between tries of an instance that no cluster could take"},
     {"metrics", OAK_CFG_BOOL, "true", "serve Prometheus metrics at /metrics on the HTTP port"},
+    {"web_root", OAK_CFG_STR, "",
+     "the dashboard's files, served at / (default: the installed share/oak/web, or the "
+     "source folder when run from the build tree; \"off\": no dashboard)"},
     {"log_level", OAK_CFG_STR, "info", "debug, info, warn or error"},
 };
 
@@ -71,6 +77,8 @@ struct root {
 	struct root_http *http;
 	struct root_orch *orch;
 	struct oak_metrics *metrics;
+	struct root_web *web;
+	struct root_nodes *nodes;
 	struct rest rest;
 };
 
@@ -226,6 +234,25 @@ static int configure_rest(struct root *r)
 	return 0;
 }
 
+/* The dashboard is optional: without its files the API still answers. */
+static void open_web(struct root *r)
+{
+	const char *dir = oak_config_str(r->cfg, "web_root");
+	char err[PATH_MAX + 64];
+
+	if (!strcmp(dir, "off"))
+		return;
+	if (!*dir)
+		dir = root_web_default_dir();
+	r->web = root_web_new(dir, err, sizeof(err));
+	if (!r->web) {
+		oak_log(WARN, "dashboard off: %s", err);
+		return;
+	}
+	root_http_set_web(r->http, r->web);
+	oak_log(INFO, "dashboard at / from %s", dir);
+}
+
 static int connect_bus(struct root *r)
 {
 	struct oak_bus_opts bo = {0};
@@ -278,6 +305,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r->rest.orch = r->orch;
+	r->nodes = root_nodes_new(r->bus);
+	if (!r->nodes) {
+		oak_log(ERROR, "node reports: cannot start");
+		goto out;
+	}
+	r->rest.nodes = r->nodes;
 	r->http = root_http_new(r->loop, oak_config_str(r->cfg, "http_addr"),
 				(int)oak_config_int(r->cfg, "http_port"),
 				(size_t)oak_config_int(r->cfg, "max_body_bytes"), rest_serve,
@@ -292,6 +325,7 @@ int main(int argc, char **argv)
 			goto out;
 		root_http_set_metrics(r->http, r->metrics);
 	}
+	open_web(r);
 	oak_log(INFO, "REST API on %s:%d, state %s/root.db", oak_config_str(r->cfg, "http_addr"),
 		root_http_port(r->http), oak_config_str(r->cfg, "state_dir"));
 
@@ -301,8 +335,10 @@ out:
 	if (r->http)
 		root_http_free(r->http);
 	oak_metrics_free(r->metrics);
+	root_web_free(r->web);
 	if (r->orch)
 		root_orch_free(r->orch);
+	root_nodes_free(r->nodes);
 	if (r->bus) {
 		oak_bus_flush(&r->bus, 1, 500);
 		oak_bus_free(r->bus);

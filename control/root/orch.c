@@ -335,7 +335,6 @@ static int64_t tick(struct oak_loop *l, void *arg)
 	if (now - o->last_sweep_mono >= SWEEP_MS) {
 		o->last_sweep_mono = now;
 		root_orch_sweep(o, NULL);
-		root_usage_sweep(o);
 	}
 	return TICK_MS;
 }
@@ -356,7 +355,6 @@ struct root_orch *root_orch_new(struct root_store *store, struct oak_bus *bus,
 	    {OAK_T_SUBNET_REQUEST, root_on_subnet_request},
 	    {OAK_T_TABLEQUERY_REQ, root_on_tablequery},
 	    {OAK_T_INTEREST_REMOVE, root_on_interest_remove},
-	    {OAK_T_JOBS_RESOURCES, root_on_usage},
 	};
 	struct root_orch *o = calloc(1, sizeof(*o));
 
@@ -410,7 +408,6 @@ void root_orch_free(struct root_orch *o)
 	for (size_t i = 0; i < o->n_cl; i++)
 		json_decref(o->cl[i].interests);
 	free(o->cl);
-	json_decref(o->usage);
 	free(o->tsent);
 	free(o);
 }

@@ -35,9 +35,5 @@ int root_orch_instance_remove(struct root_orch *o, const char *service_id, uint3
 /* The service document was deleted from the store (doc is its last
  * version): undeploy every instance and release its claims. */
 void root_orch_service_deleted(struct root_orch *o, json_t *doc);
-/* Adds what the instances of a service document (or of an array of them)
- * last reported using (cpu_percent, memory, memory_percent, logs) to their
- * entries, in the given copy: telemetry, never stored (usage.c). */
-void root_orch_decorate(struct root_orch *o, json_t *docs);
 
 #endif

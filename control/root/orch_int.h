@@ -70,7 +70,6 @@ struct root_orch {
 	int64_t started_mono, last_sweep_mono;
 	long timer;
 	uint64_t seq;
-	json_t *usage; /* "<job>/<n>" -> the last usage report (usage.c) */
 	struct root_table_sent *tsent;
 	size_t n_tsent, cap_tsent;
 };
@@ -87,10 +86,6 @@ struct root_cluster *root_cluster_seen(struct root_orch *o, const char *id);
 size_t root_clusters_tick(struct root_orch *o);
 /* The registry as placement candidates (ids point into o->cl). */
 void root_clusters_cands(struct root_orch *o, struct root_cand *out);
-/* usage.c */
-void root_on_usage(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
-void root_usage_sweep(struct root_orch *o);
-
 void root_on_hello(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 void root_on_status(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);
 void root_on_info(struct oak_bus *bus, const char *topic, const void *p, size_t len, void *arg);

@@ -58,6 +58,7 @@ static const struct route routes[] = {
     {"GET", "/api/clusters", AUTH_USER, rest_clusters_list},
     {"GET", "/api/clusters/active", AUTH_USER, rest_clusters_active},
     {"GET", "/api/cluster/:id", AUTH_USER, rest_cluster_get},
+    {"GET", "/api/cluster/:id/nodes", AUTH_USER, rest_cluster_nodes},
 
     {"GET", "/api/users", AUTH_ADMIN, rest_users_list},
     {"GET", "/api/user/:name", AUTH_USER, rest_user_get},

@@ -17,6 +17,7 @@
 #include "store.h"
 
 struct root_orch;
+struct root_nodes;
 
 #define REST_MAX_PARAMS	    3
 #define REST_LOGIN_FAILS    5  /* failed logins per source address ... */
@@ -32,6 +33,7 @@ struct rest_login_fail {
 struct rest {
 	struct root_store *store;
 	struct root_orch *orch; /* NULL: nothing is told (tests of the REST layer alone) */
+	struct root_nodes *nodes; /* NULL: no node reports (tests of the REST layer alone) */
 	unsigned char secret[64];
 	size_t secret_len;
 	int64_t access_ttl_s, refresh_ttl_s;
@@ -102,6 +104,7 @@ int rest_instance_remove(struct rest *r, struct rest_req *q, json_t **out);
 int rest_clusters_list(struct rest *r, struct rest_req *q, json_t **out);
 int rest_clusters_active(struct rest *r, struct rest_req *q, json_t **out);
 int rest_cluster_get(struct rest *r, struct rest_req *q, json_t **out);
+int rest_cluster_nodes(struct rest *r, struct rest_req *q, json_t **out);
 
 int rest_users_list(struct rest *r, struct rest_req *q, json_t **out);
 int rest_user_get(struct rest *r, struct rest_req *q, json_t **out);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nodes.h"
 #include "orch.h"
 #include "rest.h"
 #include "oak/log.h"
@@ -52,12 +53,21 @@ static json_t *spec_of(json_t *doc)
 	return s;
 }
 
+/* the instances' usage as their nodes last reported it (nodes.h) */
+static void fill_usage(struct rest *r, json_t *list)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v) root_nodes_fill_usage(r->nodes, v);
+}
+
 int rest_services_all(struct rest *r, struct rest_req *q, json_t **out)
 {
 	if (root_store_list(r->store, "services", q->admin ? NULL : "userId",
 			    q->admin ? NULL : q->user_id, out))
 		return rest_err_store(r, out);
-	root_orch_decorate(r->orch, *out);
+	fill_usage(r, *out);
 	return 200;
 }
 
@@ -71,7 +81,7 @@ int rest_services_of_app(struct rest *r, struct rest_req *q, json_t **out)
 	json_decref(app);
 	if (root_store_list(r->store, "services", "applicationID", q->param[0], out))
 		return rest_err_store(r, out);
-	root_orch_decorate(r->orch, *out);
+	fill_usage(r, *out);
 	return 200;
 }
 
@@ -82,7 +92,7 @@ int rest_service_get(struct rest *r, struct rest_req *q, json_t **out)
 
 	if (rc)
 		return rc;
-	root_orch_decorate(r->orch, doc);
+	root_nodes_fill_usage(r->nodes, doc);
 	*out = doc;
 	return 200;
 }

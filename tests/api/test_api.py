@@ -557,6 +557,10 @@ def cluster_cases(r, toks):
     check("active clusters (none)", st == 200 and body == [])
     st, body, _ = r.req("GET", "/api/cluster/nowhere", token=toks["alice"])
     check("missing cluster: 404", st == 404)
+    st, body, _ = r.req("GET", "/api/cluster/nowhere/nodes", token=toks["alice"])
+    check("nodes of a missing cluster: 404", st == 404)
+    st, body, _ = r.req("GET", "/api/cluster/nowhere/nodes")
+    check("nodes need a token: 401", st == 401)
     st, body, _ = r.req("GET", "/api/clusters")
     check("clusters need a token: 401", st == 401)
 
