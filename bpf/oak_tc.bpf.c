@@ -102,19 +102,16 @@ static __always_inline int deliver_local(struct __sk_buff *skb, struct pkt *p,
 	struct oak_ct_val *rev = ct_lookup(p->saddr, p->daddr, p, OAK_CT_REVERSE);
 	__u32 ifindex = dst->ifindex;
 	__be32 ns_ip = dst->ns_ip;
+	__be32 saddr = p->saddr;
 	__u8 mac[ETH_ALEN], host_mac[ETH_ALEN];
 
 	__builtin_memcpy(mac, dst->mac, ETH_ALEN);
 	__builtin_memcpy(host_mac, dst->host_mac, ETH_ALEN);
 	if (rev) {
-		__be32 svc = rev->addr;
-
-		if (nat_rewrite(skb, p, IP_SADDR_OFF, p->saddr, svc))
-			return drop(OAK_STAT_DROP);
-		p->saddr = svc;
+		saddr = rev->addr;
 		stat_inc(OAK_STAT_REV_TRANSLATED);
 	}
-	if (nat_rewrite(skb, p, IP_DADDR_OFF, p->daddr, ns_ip) || set_macs(skb, mac, host_mac))
+	if (nat_rewrite_addrs(skb, p, saddr, ns_ip) || set_macs(skb, mac, host_mac))
 		return drop(OAK_STAT_DROP);
 	stat_inc(OAK_STAT_LOCAL);
 	return bpf_redirect_peer(ifindex, 0);
@@ -182,15 +179,12 @@ int oak_from_inst(struct __sk_buff *skb)
 		return drop(OAK_STAT_TOO_BIG_NODF);
 	}
 
-	if (nat_rewrite(skb, &p, IP_SADDR_OFF, p.saddr, self_ip))
+	if (nat_rewrite_addrs(skb, &p, self_ip, target))
 		return drop(OAK_STAT_DROP);
-	p.saddr = self_ip;
-	if (target != p.daddr) {
-		if (nat_rewrite(skb, &p, IP_DADDR_OFF, p.daddr, target))
-			return drop(OAK_STAT_DROP);
-		p.daddr = target;
+	if (target != p.daddr)
 		stat_inc(OAK_STAT_TRANSLATED);
-	}
+	p.saddr = self_ip;
+	p.daddr = target;
 
 	if (dst->flags & OAK_INST_F_LOCAL)
 		return deliver_local(skb, &p, dst);

@@ -41,6 +41,15 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #endif
 
+/* Fold a one's-complement sum (< 2^48) to 16 bits and invert it: a checksum. */
+static __always_inline __u16 csum_fold(__u64 csum)
+{
+	csum = (csum & 0xffff) + (csum >> 16);
+	csum = (csum & 0xffff) + (csum >> 16);
+	csum = (csum & 0xffff) + (csum >> 16);
+	return ~csum;
+}
+
 /* Negative drop reasons, positive verdicts: callers branch once. */
 #define OAK_OK 0
 

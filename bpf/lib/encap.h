@@ -17,20 +17,25 @@
  */
 const volatile __u64 oak_decap_flags = BPF_F_ADJ_ROOM_DECAP_L3_IPV4;
 
-static __always_inline __u16 csum_fold(__u64 csum)
-{
-	csum = (csum & 0xffff) + (csum >> 16);
-	csum = (csum & 0xffff) + (csum >> 16);
-	csum = (csum & 0xffff) + (csum >> 16);
-	return ~csum;
-}
-
 _Static_assert(sizeof(struct iphdr) == 20, "iphdr");
 
 struct outer_hdr {
 	struct iphdr ip;
 	struct udphdr udp;
 } __attribute__((aligned(4)));
+
+/* The checksum of a 20-byte IPv4 header whose check field is 0. */
+static __always_inline __u16 ip_csum(const struct iphdr *ip)
+{
+	const __u16 *w = (const __u16 *)ip;
+	__u64 s = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 10; i++)
+		s += w[i];
+	return csum_fold(s);
+}
 
 /*
  * Wrap the packet for node_ip and hand it to the uplink. Returns a TC action;
@@ -39,12 +44,16 @@ struct outer_hdr {
 static __always_inline int encap_and_send(struct __sk_buff *skb, const struct oak_cfg *cfg,
 					  __be32 node_ip, __u8 tos)
 {
-	struct outer_hdr h = {};
+	struct outer_hdr h = {}, *o;
 	__u32 inner_len, hash;
 	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP;
+	void *data, *data_end;
 
 	inner_len = skb->len - ETH_HLEN;
-	hash = bpf_get_hash_recalc(skb);
+	/* the socket's flow hash travels with the skb; recomputed only if absent */
+	hash = skb->hash;
+	if (!hash)
+		hash = bpf_get_hash_recalc(skb);
 
 	if (bpf_skb_adjust_room(skb, OAK_TUNNEL_OVERHEAD, BPF_ADJ_ROOM_MAC, flags)) {
 		stat_inc(OAK_STAT_DROP);
@@ -60,17 +69,22 @@ static __always_inline int encap_and_send(struct __sk_buff *skb, const struct oa
 	h.ip.protocol = IPPROTO_UDP;
 	h.ip.saddr = cfg->node_ip;
 	h.ip.daddr = node_ip;
-	h.ip.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&h.ip, sizeof(h.ip), 0));
+	h.ip.check = ip_csum(&h.ip);
 	/* source port from the flow hash, so the underlay spreads flows (RSS/ECMP) */
 	h.udp.source = bpf_htons(49152 | (hash & 0x3fff));
 	h.udp.dest = bpf_htons(OAK_TUNNEL_PORT);
 	h.udp.len = bpf_htons(inner_len + sizeof(struct udphdr));
 	h.udp.check = 0; /* allowed for IPv4; the inner packet carries its own */
 
-	if (bpf_skb_store_bytes(skb, ETH_HLEN, &h, sizeof(h), 0)) {
+	/* the room made is linear: written by direct packet access */
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	o = data + ETH_HLEN;
+	if ((void *)(o + 1) > data_end) {
 		stat_inc(OAK_STAT_DROP);
 		return TC_ACT_SHOT;
 	}
+	__builtin_memcpy(o, &h, sizeof(h));
 
 	return fib_send(skb, cfg, node_ip, OAK_STAT_ENCAP);
 }

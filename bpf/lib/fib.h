@@ -9,6 +9,7 @@
 #define OAK_BPF_FIB_H
 
 #include "maps.h"
+#include "nat.h"
 
 /*
  * Send the packet (its IP header already final) from the node's address to
@@ -28,8 +29,7 @@ static __always_inline int fib_send(struct __sk_buff *skb, const struct oak_cfg 
 	/* tot_len stays 0: a GSO packet's length is not what goes on the wire */
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		if (bpf_skb_store_bytes(skb, 0, fib.dmac, ETH_ALEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_ALEN, fib.smac, ETH_ALEN, 0)) {
+		if (set_macs(skb, fib.dmac, fib.smac)) {
 			stat_inc(OAK_STAT_DROP);
 			return TC_ACT_SHOT;
 		}

@@ -94,7 +94,7 @@ static __always_inline int port_dnat(struct __sk_buff *skb, const struct oak_cfg
 	__builtin_memcpy(host_mac, dst->host_mac, ETH_ALEN);
 
 	port_ct_ensure(inst_ip, &p, cport);
-	if (nat_rewrite(skb, &p, IP_DADDR_OFF, p.daddr, ns_ip) ||
+	if (nat_rewrite_addrs(skb, &p, p.saddr, ns_ip) ||
 	    nat_rewrite_port(skb, &p, L4_DPORT_OFF, p.dport, cport) || set_macs(skb, mac, host_mac))
 		return port_drop(OAK_STAT_DROP);
 	stat_inc(OAK_STAT_PORT_DNAT);
@@ -124,7 +124,7 @@ static __always_inline int port_reply(struct __sk_buff *skb, const struct oak_cf
 		return port_pass();
 	node_ip = v->addr;
 	hport = v->port;
-	if (nat_rewrite(skb, &p, IP_SADDR_OFF, p.saddr, node_ip) ||
+	if (nat_rewrite_addrs(skb, &p, node_ip, p.daddr) ||
 	    nat_rewrite_port(skb, &p, L4_SPORT_OFF, p.sport, hport))
 		return port_drop(OAK_STAT_DROP);
 	return fib_send(skb, cfg, p.daddr, OAK_STAT_PORT_REPLY);

@@ -31,8 +31,13 @@
 # have MTU 1450 (topo.sh) on every path and tx offload on (TSO, as
 # containers have; topo.sh turns it off for checksum tests).
 #
-# usage: tools/bench/datapath.sh [ROUNDS]   (needs root; ~6 min by default)
+# Then small packets (route, k3s, oak; see "small packets" below): UDP
+# 64- and 512-byte datagrams per second, and each oak program's live ns per
+# packet from bpf_stats against a trivial tc program's (the floor).
+#
+# usage: tools/bench/datapath.sh [ROUNDS]   (needs root; ~7 min by default)
 #   env: ROUNDS=3  DUR=5  LAT_IDLE_DUR=3  K3S_IPT=nft|legacy (iptables backend)
+#        PPS_DUR=3  UDP_SENDERS=3  PPS_ONLY=1 (only the small-packet part)
 #        LAT_CROSS_CPU=0|1  ORDER="cfg ..." (fixed order, for debugging)
 # Last line: RESULT name=value ... (ratios with 2 decimals, raw medians).
 set -uo pipefail
@@ -43,6 +48,9 @@ ROUNDS=${ROUNDS:-${1:-3}}
 DUR=${DUR:-5}
 LAT_IDLE_DUR=${LAT_IDLE_DUR:-3}
 K3S_IPT=${K3S_IPT:-nft}
+PPS_DUR=${PPS_DUR:-3}
+UDP_SENDERS=${UDP_SENDERS:-3}
+PPS_ONLY=${PPS_ONLY:-0}
 TAG=${TAG:-okb$$}
 OAK_BIN=${OAK_BIN:-$ROOT/build/bin}
 source "$ROOT/tests/e2e/topo.sh"
@@ -58,9 +66,11 @@ busy_stop() {
 	for p in "${BUSY_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	BUSY_PIDS=()
 }
+BPF_STATS_OLD=
 cleanup() {
 	local p
 	busy_stop
+	[ -n "$BPF_STATS_OLD" ] && sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_OLD"
 	for p in "${SRV_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${SRV_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	topo_cleanup
@@ -109,6 +119,7 @@ done
 PORT_TPUT=5201
 PORT_LAT=11111
 PORT_CRR=7000
+PORT_UDP=5301 # .. PORT_UDP + UDP_SENDERS - 1: one iperf3 server each
 
 # --- (a) route: each node routes the other's instance /26 over the underlay
 ip -n "$TAG-n1" route add 10.18.0.64/26 via "$N2" dev up0
@@ -180,6 +191,15 @@ k3s_rules() {
 		echo "-A KUBE-SVC-$i ! -s 10.18.0.0/16 -d $svc/32 -p tcp -m comment --comment \"default/svc-$i:p cluster IP\" -m tcp --dport $port -j KUBE-MARK-MASQ"
 		echo "-A KUBE-SVC-$i -m comment --comment \"default/svc-$i:p -> $ep:$port\" -j KUBE-SEP-$i"
 		echo "-A KUBE-SEP-$i -s $ep/32 -m comment --comment \"default/svc-$i:p\" -j KUBE-MARK-MASQ"
+		if [ "$svc" = "$SVC_K3S" ] && [ "$port" = "$PORT_TPUT" ]; then
+			# the small-packet ports (iperf3: UDP data, TCP control), one
+			# chain for the range
+			for proto in udp tcp; do
+				echo "-A KUBE-SERVICES -d $svc/32 -p $proto -m comment --comment \"default/svc-$i:$proto cluster IP\" -m $proto --dport $PORT_UDP:$((PORT_UDP + UDP_SENDERS - 1)) -j KUBE-SVC-$i"
+			done
+			echo "-A KUBE-SEP-$i -p udp -m comment --comment \"default/svc-$i:udp\" -m udp -j DNAT --to-destination $ep"
+			echo "-A KUBE-SEP-$i -p tcp -m comment --comment \"default/svc-$i:tcp\" -m tcp --dport $PORT_UDP:$((PORT_UDP + UDP_SENDERS - 1)) -j DNAT --to-destination $ep"
+		fi
 		echo "-A KUBE-SEP-$i -p tcp -m comment --comment \"default/svc-$i:p\" -m tcp -j DNAT --to-destination $ep:$port"
 	done
 	echo '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS'
@@ -263,6 +283,9 @@ for s in soak sroute sk3s; do
 	bg "$(inst_ns 2 "$s")" "$SRV_CPU" iperf3 -s -p $PORT_TPUT
 	bg "$(inst_ns 2 "$s")" "$LAT_SRV_CPU" sockperf server --tcp -i 0.0.0.0 -p $PORT_LAT
 	bg "$(inst_ns 2 "$s")" "$SRV_CPU" "$CRR_BIN" server $PORT_CRR
+	for ((u = 0; u < UDP_SENDERS; u++)); do
+		bg "$(inst_ns 2 "$s")" "$SRV_CPU" iperf3 -s -p $((PORT_UDP + u))
+	done
 done >"$WORK/servers.log" 2>&1
 sleep 1
 
@@ -315,7 +338,7 @@ CONFIGS=(route k3s k3s10k oak oak10k)
 # ORDER="oak oak10k ..." (debugging): run exactly these, in this order, per round
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes throughput and crr noisy)"
 echo "# $ROUNDS rounds x ${CONFIGS[*]}; tput/lat/crr ${DUR} s, lat_idle ${LAT_IDLE_DUR} s; iptables $K3S_IPT; $(nproc) cpus"
-for ((r = 1; r <= ROUNDS; r++)); do
+for ((r = 1; r <= ROUNDS && PPS_ONLY == 0; r++)); do
 	for c in ${ORDER:-$(printf '%s\n' "${CONFIGS[@]}" | shuf)}; do
 		prepare "$c"
 		t=$(m_tput "$c")
@@ -337,6 +360,81 @@ done
 median() { tr ' ' '\n' | grep -E '^[0-9.]+$' | sort -g | awk '{a[NR]=$1} END {if (!NR) print "nan"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 M() { echo "${VALS[$1.$2]:-}" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "nan"; else printf "%.2f", a / b }'; }
+
+# ---------------------------------------------------------------- small packets
+# UDP datagrams of PSIZE bytes of payload, UDP_SENDERS iperf3 clients at full
+# speed (-b 0) on the client CPU, one server each on the last CPU. The rate
+# is what reaches the server instance's eth0 (its rx_packets), per second.
+# With kernel.bpf_stats_enabled=1 (restored at exit), the 64-byte oak run
+# also gives oak_from_inst's (n1, ve-coak) and oak_from_uplink's (n2, up0)
+# run_time_ns / run_cnt, and the 64-byte route run that of a trivial
+# `return TC_ACT_OK` program (floor.bpf.c) on ve-croute: the floor.
+clang -O2 -target bpf -I/usr/include/x86_64-linux-gnu -c "$HERE/floor.bpf.c" \
+	-o "$WORK/floor.o" || die "cannot build floor.bpf.c"
+tc -n "$TAG-n1" qdisc add dev ve-croute clsact
+tc -n "$TAG-n1" filter add dev ve-croute ingress bpf da obj "$WORK/floor.o" sec tc ||
+	die "cannot attach the floor program"
+prog_id() { # prog_id NODE DEV: the tc ingress program's id
+	tc -n "$TAG-n$1" filter show dev "$2" ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p' | head -1
+}
+ID_INST=$(prog_id 1 ve-coak)
+ID_UPLINK=$(prog_id 2 up0)
+ID_FLOOR=$(prog_id 1 ve-croute)
+[ -n "$ID_INST" ] && [ -n "$ID_UPLINK" ] && [ -n "$ID_FLOOR" ] ||
+	die "no program ids (inst=$ID_INST uplink=$ID_UPLINK floor=$ID_FLOOR)"
+BPF_STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+prog_stats() { # "run_time_ns run_cnt" of program ID
+	bpftool prog show id "$1" -j | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("run_time_ns",0), d.get("run_cnt",0))'
+}
+ns_per_pkt() { # ns_per_pkt "BEFORE" "AFTER"
+	awk -v b="$1" -v a="$2" 'BEGIN { split(b, x); split(a, y); n = y[2] - x[2];
+		if (n <= 0) print "nan"; else printf "%.0f", (y[1] - x[1]) / n }'
+}
+rx_packets() { ip -n "$1" -s link show eth0 | awk 'f { print $2; exit } /RX:/ { f = 1 }'; }
+declare -A SERVER=([route]=sroute [k3s]=sk3s [oak]=soak)
+m_pps() { # m_pps CONFIG PSIZE: packets per second at the server's eth0
+	local c=$1 ns before after u pids=()
+	ns=$(inst_ns 2 "${SERVER[$c]}")
+	before=$(rx_packets "$ns")
+	for ((u = 0; u < UDP_SENDERS; u++)); do
+		cx "$c" iperf3 -c "${DEST[$c]}" -p $((PORT_UDP + u)) -u -b 0 -l "$2" -t "$PPS_DUR" \
+			>/dev/null 2>&1 &
+		pids+=($!)
+	done
+	for u in "${pids[@]}"; do wait "$u"; done
+	after=$(rx_packets "$ns")
+	awk -v a="$after" -v b="$before" -v d="$PPS_DUR" 'BEGIN { printf "%.0f", (a - b) / d }'
+}
+PPS_CONFIGS=(route k3s oak)
+echo "# small packets: $ROUNDS rounds x ${PPS_CONFIGS[*]} x 64/512-byte UDP, $UDP_SENDERS senders, ${PPS_DUR} s"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for c in $(printf '%s\n' "${PPS_CONFIGS[@]}" | shuf); do
+		prepare "$c"
+		for size in 64 512; do
+			if [ "$size" = 64 ] && [ "$c" != k3s ]; then
+				s0i=$(prog_stats "$ID_INST") s0u=$(prog_stats "$ID_UPLINK") s0f=$(prog_stats "$ID_FLOOR")
+			fi
+			pps=$(m_pps "$c" "$size")
+			record "$c" "pps$size" "$pps"
+			extra=
+			if [ "$size" = 64 ] && [ "$c" = oak ]; then
+				ni=$(ns_per_pkt "$s0i" "$(prog_stats "$ID_INST")")
+				nu=$(ns_per_pkt "$s0u" "$(prog_stats "$ID_UPLINK")")
+				record oak inst_ns "$ni"
+				record oak uplink_ns "$nu"
+				extra=" oak_from_inst_ns=$ni oak_from_uplink_ns=$nu"
+			elif [ "$size" = 64 ] && [ "$c" = route ]; then
+				nf=$(ns_per_pkt "$s0f" "$(prog_stats "$ID_FLOOR")")
+				record route floor_ns "$nf"
+				extra=" floor_ns=$nf"
+			fi
+			printf 'round %d %-7s udp%d_pps=%s%s\n' "$r" "$c" "$size" "$pps" "$extra"
+		done
+	done
+done
+sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_OLD"
+BPF_STATS_OLD=
 
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# oak counters (non-zero):"
@@ -365,5 +463,18 @@ for c in "${CONFIGS[@]}"; do
 done
 res+=("route_crr=$(M route crr)" "k3s_crr=$(M k3s crr)" "k3s_crr_10k=$(M k3s10k crr)"
 	"oak_crr=$(M oak crr)" "oak_crr_10k=$(M oak10k crr)")
+for c in "${PPS_CONFIGS[@]}"; do
+	echo "median $c udp64_pps=$(M "$c" pps64) udp512_pps=$(M "$c" pps512)"
+done
+echo "median oak_from_inst_ns=$(M oak inst_ns) oak_from_uplink_ns=$(M oak uplink_ns) floor_ns=$(M route floor_ns) (bpf_stats, 64-byte UDP)"
+res+=("oak_inst_ns_per_pkt=$(M oak inst_ns)" "oak_uplink_ns_per_pkt=$(M oak uplink_ns)"
+	"floor_ns_per_pkt=$(M route floor_ns)")
+res+=("oak_vs_route_pps=$(ratio "$(M oak pps64)" "$(M route pps64)")"
+	"oak_vs_k3s_pps=$(ratio "$(M oak pps64)" "$(M k3s pps64)")"
+	"oak_vs_route_pps512=$(ratio "$(M oak pps512)" "$(M route pps512)")"
+	"oak_vs_k3s_pps512=$(ratio "$(M oak pps512)" "$(M k3s pps512)")")
+for c in "${PPS_CONFIGS[@]}"; do
+	res+=("${c}_udp64_pps=$(M "$c" pps64)" "${c}_udp512_pps=$(M "$c" pps512)")
+done
 res+=("oak_decap_hook=${DECAP_HOOK:-unknown}" "rounds=$ROUNDS" "lat=sockperf_tcp_rtt_p50_busy")
 echo "RESULT ${res[*]}"
