@@ -36,7 +36,16 @@ static int service_of(const struct ocl_service *s, struct oak_service *svc, char
 	}
 	snprintf(m.job_name, sizeof(m.job_name), "%s", s->job_name);
 	m.service = s->spec;
-	return oak_msg_cluster_deploy_service(&m, svc, err, errlen);
+	if (oak_msg_cluster_deploy_service(&m, svc, err, errlen))
+		return -1;
+	/* what a node's deploy message holds: refused here, never cut */
+	if (strlen(svc->code) >= OAK_CODE_LEN) {
+		snprintf(err, errlen, "code: %zu characters, a node's deploy message holds %d",
+			 strlen(svc->code), OAK_CODE_LEN - 1);
+		oak_service_free(svc);
+		return -1;
+	}
+	return 0;
 }
 
 static void send_deploy(struct ocl *o, const struct ocl_service *s, const struct oak_service *svc,
@@ -101,6 +110,18 @@ void ocl_place_pending(struct ocl *o, struct ocl_service *s, bool from_root)
 	t_start = oak_mono_ns();
 	if (service_of(s, &svc, err, sizeof(err))) {
 		oak_log(WARN, "place %s: %s", s->job_name, err);
+		/* the root's instances go back with the reason (its status_detail) */
+		for (size_t i = 0; from_root && i < s->n_inst; i++) {
+			struct ocl_instance *in = &s->inst[i];
+
+			if (in->node_id[0] || !ocl_state_live(in->state))
+				continue;
+			in->state = OAK_INSTANCE_FAILED;
+			ocl_report_up(o, s, in, "", err);
+			ocl_instance_remove(s, in->number);
+			i--;
+			o->dirty = true;
+		}
 		return;
 	}
 	if (ocl_build_req(&o->c, &svc, &req, &rb, notes, sizeof(notes)))
