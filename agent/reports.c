@@ -294,6 +294,10 @@ static double cpu_percent(struct oak_instance *in, int64_t now)
 
 	if (usec < 0)
 		return 0;
+	if (!in->cpu_at_ms && !in->adopted && in->started_ms) {
+		in->cpu_usec = 0; /* its cgroup is as old as it: its start counts too */
+		in->cpu_at_ms = in->started_ms;
+	}
 	if (in->cpu_at_ms && now > in->cpu_at_ms && usec >= in->cpu_usec)
 		pct = (double)(usec - in->cpu_usec) / (double)((now - in->cpu_at_ms) * 1000) * 100.0;
 	in->cpu_usec = usec;

@@ -123,10 +123,12 @@ nsip_cluster() { # cluster of the instance with namespace address $1
 check "the client reaches both instances through the round-robin IP" sees 6 $RR 2
 clusters_seen=$(for a in $(answers 6 "http://$RR:60/" | awk '{print $NF}'); do nsip_cluster "$a"; done | sort -u | tr '\n' ' ')
 check "... one answer from each cluster ($clusters_seen)" test "$clusters_seen" = "c1 c2 "
-check "the closest IP answers from a server instance" sees 3 $CL 1 5
+# (every site is as near as the next on this host: a tie may answer from both)
+closest_ok() { local a; a=$(answers 3 "http://$CL:60/"); [ -n "$a" ] && ! grep -qv '^hello from ' <<<"$a"; }
+check "the closest IP answers from a server instance" bash -c "$(declare -f closest_ok answers incli); HELLO=$HELLO CLI_NS=$CLI_NS CL=$CL; for i in \$(seq 15); do closest_ok && exit 0; sleep 0.3; done; exit 1"
 logs_ok() { oakctl logs clientserver/client 2>/dev/null | grep -q "$RR:60/ -> hello from"; }
 check "the client's own requests get answers (oakctl logs)" \
-	bash -c "for i in \$(seq 20); do $(declare -f oakctl logs_ok); RR=$RR; logs_ok && exit 0; sleep 0.5; done; exit 1"
+	bash -c "for i in \$(seq 60); do $(declare -f oakctl logs_ok); RR=$RR; logs_ok && exit 0; sleep 0.5; done; exit 1"
 
 # --- the exposed port, from outside the overlay (the root host is on the
 # underlay but no node: it has no route into 10.30/16)
@@ -253,11 +255,11 @@ echo "   whole run: $(printf '%.1f' "$(echo "$(date +%s.%N) - $T0" | bc)") s"
 
 kill "$REC" 2>/dev/null
 REC=
-[ "$FAILED" -ne 0 ] && { tail -30 "$DIR/logs/oak-root.log"; }
+[ "$FAILED" -ne 0 ] && { tail -30 "$DIR/logs/oak-root.log"; rm -rf "/tmp/$TAG.logs"; cp -r "$DIR/logs" "/tmp/$TAG.logs"; }
 "$OL" down >/dev/null 2>&1
 check "oak-local down: nothing named $TAG- left (namespaces, pins)" \
 	bash -c "! ip netns list | grep -q '^$TAG-' && ! ls -d /sys/fs/bpf/oak/$TAG-* >/dev/null 2>&1 && [ ! -e $DIR ]"
 trap - EXIT
-[ "$FAILED" -ne 0 ] && echo "(logs were removed by down; rerun to inspect)"
+[ "$FAILED" -ne 0 ] && echo "(the daemons' logs are kept in /tmp/$TAG.logs)"
 rm -rf "$WORK"
 finish
