@@ -2045,7 +2045,7 @@ static int bench(void)
 	struct be b[3] = {{insts[R1].inst_ip, 0}, {insts[R2].inst_ip, 0}, {insts[R3].inst_ip, 0}};
 	double enc10, enc100k, dec, est, pass, rep_enc, rep_dec;
 	double pdnat, pdnat_est, preply, pass_ports, up_pass, up_pass_ports;
-	int rv_enc, rv_dec, n;
+	int rv_enc = -1, rv_dec = -1, n;
 
 	/* 10 services */
 	for (int i = 0; i < 10; i++) {
