@@ -312,25 +312,23 @@ int64_t oak_cg_memory(const struct oak_instance *in)
 
 int64_t oak_cg_cpu_usec(const struct oak_instance *in)
 {
-	char p[256], buf[512], *s;
-	bool v2 = cg_v2_only();
-	int fd;
-	ssize_t n;
+	char p[256], line[64];
+	long long v = -1;
+	FILE *f;
 
-	snprintf(p, sizeof(p), "%s/%s/%s", v2 ? CG_ROOT : CG_ROOT "/cpuacct", in->cgroup,
-		 v2 ? "cpu.stat" : "cpuacct.usage");
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	/* cpu.stat of cgroup v2, the unified hierarchy on a hybrid host (the
+	 * v1 cpu and cpuacct controllers are apart there, and only cpu holds
+	 * the instance) */
+	snprintf(p, sizeof(p), "%s/%s/cpu.stat", cg_v2_only() ? CG_ROOT : CG_ROOT "/unified",
+		 in->cgroup);
+	f = fopen(p, "re");
+	if (!f)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if (!v2) /* nanoseconds */
-		return strtoll(buf, NULL, 10) / 1000;
-	s = strstr(buf, "usage_usec ");
-	return s ? strtoll(s + strlen("usage_usec "), NULL, 10) : -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "usage_usec %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
 }
 
 uint64_t oak_proc_start_time(pid_t pid)

@@ -45,7 +45,8 @@ int oak_cg_attach(const struct oak_instance *in, pid_t pid);
 void oak_cg_destroy(const struct oak_instance *in);
 /* memory in use by the instance, bytes; -1 if unknown */
 int64_t oak_cg_memory(const struct oak_instance *in);
-/* CPU time the instance's cgroup used, in microseconds; -1 if unknown. */
+/* CPU time used by the instance (cpu.stat usage_usec of its cgroup v2, the
+ * unified hierarchy on a hybrid host), microseconds; -1 if unknown */
 int64_t oak_cg_cpu_usec(const struct oak_instance *in);
 
 /* /proc/<pid>/stat start time; 0 if the process does not exist */
