@@ -23,21 +23,18 @@
 #include "oak/daemon.h"
 #include "oak/log.h"
 #include "oak/metrics.h"
+#include "oak/mhd_loop.h"
 
 #define CONN_LIMIT   64
 #define CONN_TIMEOUT 10 /* s: a scrape that stalls is dropped */
-#define IDLE_TICK_MS 500
 
 #ifndef OAK_VERSION
 #define OAK_VERSION "unknown"
 #endif
 
 struct oak_metrics_http {
-	struct MHD_Daemon *d;
-	struct oak_loop *loop;
+	struct oak_mhd mhd;
 	struct oak_metrics *m;
-	int epfd, port;
-	long timer;
 };
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -104,34 +101,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return (enum MHD_Result)oak_metrics_mhd_answer(c, h->m, method);
 }
 
-static void run(struct oak_metrics_http *h)
-{
-	for (int i = 0; i < 16; i++) {
-		MHD_UNSIGNED_LONG_LONG to;
-
-		if (MHD_run(h->d) != MHD_YES)
-			return;
-		if (MHD_get_timeout(h->d, &to) != MHD_YES || to > 0)
-			return;
-	}
-}
-
-static void on_epoll(struct oak_loop *l, int fd, unsigned events, void *arg)
-{
-	run(arg);
-}
-
-static int64_t on_tick(struct oak_loop *l, void *arg)
-{
-	struct oak_metrics_http *h = arg;
-	MHD_UNSIGNED_LONG_LONG to;
-
-	run(h);
-	if (MHD_get_timeout(h->d, &to) == MHD_YES && to < IDLE_TICK_MS)
-		return (int64_t)to;
-	return IDLE_TICK_MS;
-}
-
 /* "1.2.3.4:9464", "[::1]:9464" into a socket address */
 static int parse_listen(const char *s, struct sockaddr_storage *ss, unsigned *flags)
 {
@@ -176,7 +145,7 @@ struct oak_metrics_http *oak_metrics_http_new(struct oak_loop *loop, struct oak_
 	struct oak_metrics_http *h;
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	const union MHD_DaemonInfo *di;
+	struct MHD_Daemon *d;
 
 	if (parse_listen(listen, &ss, &flags)) {
 		snprintf(err, errlen, "'%s' is not ADDRESS:PORT ([ADDRESS]:PORT for IPv6)", listen);
@@ -187,32 +156,21 @@ struct oak_metrics_http *oak_metrics_http_new(struct oak_loop *loop, struct oak_
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	h->loop = loop;
 	h->m = m;
-	h->timer = -1;
-	h->epfd = -1;
 	errno = 0;
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-				mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
-	if (!h->d) {
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+			     mhd_log, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
+			     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+	if (!d) {
 		snprintf(err, errlen, "cannot listen on %s: %s", listen,
 			 errno ? strerror(errno) : "libmicrohttpd refused");
 		free(h);
 		return NULL;
 	}
-	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-	h->epfd = di ? di->epoll_fd : -1;
-	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = di ? di->port : 0;
-	if (h->epfd < 0 || oak_loop_add_fd(loop, h->epfd, OAK_EV_READ, on_epoll, h) ||
-	    (h->timer = oak_loop_add_timer(loop, IDLE_TICK_MS, on_tick, h)) < 0) {
+	if (oak_mhd_attach(&h->mhd, loop, d)) {
 		snprintf(err, errlen, "cannot register with the event loop");
-		if (h->epfd >= 0)
-			oak_loop_del_fd(loop, h->epfd);
-		h->epfd = -1;
 		oak_metrics_http_free(h);
 		return NULL;
 	}
@@ -223,17 +181,13 @@ void oak_metrics_http_free(struct oak_metrics_http *h)
 {
 	if (!h)
 		return;
-	if (h->epfd >= 0)
-		oak_loop_del_fd(h->loop, h->epfd);
-	if (h->timer > 0)
-		oak_loop_del_timer(h->loop, h->timer);
-	MHD_stop_daemon(h->d);
+	oak_mhd_detach(&h->mhd);
 	free(h);
 }
 
 int oak_metrics_http_port(const struct oak_metrics_http *h)
 {
-	return h ? h->port : 0;
+	return h ? h->mhd.port : 0;
 }
 
 int oak_metrics_http_from_config(struct oak_loop *loop, struct oak_metrics *m,

@@ -19,22 +19,19 @@
 #include "web.h"
 #include "oak/daemon.h"
 #include "oak/log.h"
+#include "oak/mhd_loop.h"
 #include "oak/metrics_http.h"
 
 #define CONN_LIMIT   512
 #define CONN_TIMEOUT 30 /* s: an idle or stalled client is dropped */
-#define IDLE_TICK_MS 500
 
 struct root_http {
-	struct MHD_Daemon *d;
-	struct oak_loop *loop;
-	int epfd, port;
-	long timer;
+	struct oak_mhd mhd;
 	size_t max_body;
 	root_http_cb cb;
 	void *arg;
 	struct oak_metrics *metrics; /* served at /metrics when set */
-	const struct root_web *web; /* NULL: no dashboard */
+	const struct root_web *web;  /* NULL: no dashboard */
 };
 
 /* per request */
@@ -265,36 +262,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
-/* MHD may have more to do at once (a response to push after a read):
- * run until it asks for no immediate turn, a bounded number of times */
-static void run(struct root_http *h)
-{
-	for (int i = 0; i < 16; i++) {
-		MHD_UNSIGNED_LONG_LONG to;
-
-		if (MHD_run(h->d) != MHD_YES)
-			return;
-		if (MHD_get_timeout(h->d, &to) != MHD_YES || to > 0)
-			return;
-	}
-}
-
-static void on_epoll(struct oak_loop *l, int fd, unsigned events, void *arg)
-{
-	run(arg);
-}
-
-static int64_t on_tick(struct oak_loop *l, void *arg)
-{
-	struct root_http *h = arg;
-	MHD_UNSIGNED_LONG_LONG to;
-
-	run(h);
-	if (MHD_get_timeout(h->d, &to) == MHD_YES && to < IDLE_TICK_MS)
-		return (int64_t)to;
-	return IDLE_TICK_MS;
-}
-
 struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int port, size_t max_body,
 				root_http_cb cb, void *arg, char *err, size_t errlen)
 {
@@ -303,7 +270,7 @@ struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int por
 	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6};
 	struct sockaddr *bind_to = (struct sockaddr *)&sa;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	const union MHD_DaemonInfo *di;
+	struct MHD_Daemon *d;
 
 	if (!h) {
 		snprintf(err, errlen, "out of memory");
@@ -322,37 +289,28 @@ struct root_http *root_http_new(struct oak_loop *loop, const char *addr, int por
 		return NULL;
 	}
 	sa.sin_port = htons((uint16_t)port);
-	h->loop = loop;
 	h->max_body = max_body;
 	h->cb = cb;
 	h->arg = arg;
-	h->timer = -1;
-	h->epfd = -1;
-	h->d = MHD_start_daemon(
+	d = MHD_start_daemon(
 	    flags, (uint16_t)port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 	    h, MHD_OPTION_SOCK_ADDR, bind_to, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED,
 	    on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
-	if (!h->d) {
+	if (!d) {
 		snprintf(err, errlen, "http: cannot listen on %s port %d: %s", addr, port,
 			 errno ? strerror(errno) : "libmicrohttpd refused");
 		free(h);
 		return NULL;
 	}
-	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-	h->epfd = di ? di->epoll_fd : -1;
-	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
-	h->port = di ? di->port : port;
-	if (h->epfd < 0 || oak_loop_add_fd(loop, h->epfd, OAK_EV_READ, on_epoll, h) ||
-	    (h->timer = oak_loop_add_timer(loop, IDLE_TICK_MS, on_tick, h)) < 0) {
+	if (oak_mhd_attach(&h->mhd, loop, d)) {
 		snprintf(err, errlen, "http: cannot register with the event loop");
-		if (h->epfd >= 0)
-			oak_loop_del_fd(loop, h->epfd);
-		h->epfd = -1;
 		root_http_free(h);
 		return NULL;
 	}
+	if (!h->mhd.port)
+		h->mhd.port = port;
 	return h;
 }
 
@@ -360,11 +318,7 @@ void root_http_free(struct root_http *h)
 {
 	if (!h)
 		return;
-	if (h->epfd >= 0)
-		oak_loop_del_fd(h->loop, h->epfd);
-	if (h->timer > 0)
-		oak_loop_del_timer(h->loop, h->timer);
-	MHD_stop_daemon(h->d);
+	oak_mhd_detach(&h->mhd);
 	free(h);
 }
 
@@ -375,7 +329,7 @@ void root_http_set_web(struct root_http *h, const struct root_web *web)
 
 int root_http_port(const struct root_http *h)
 {
-	return h->port;
+	return h->mhd.port;
 }
 
 void root_http_set_metrics(struct root_http *h, struct oak_metrics *m)
